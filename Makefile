@@ -1,0 +1,48 @@
+# corpusbot: one-command setup and run. `make ask Q="..."`, `make chat`, `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+Q ?= when does the deployment start?
+
+.PHONY: setup setup-dev index ask chat eval test lint bench serve clean
+
+$(VENV)/.base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[st,dev]'
+	touch $@
+
+setup: $(VENV)/.base
+setup-dev: $(VENV)/.dev
+
+index: setup
+	$(PY) -m corpusbot index
+
+ask: index
+	@$(PY) -m corpusbot ask "$(Q)"
+
+chat: index
+	@$(PY) -m corpusbot chat
+
+eval: index
+	$(PY) -m corpusbot eval ../shared/eval/seed-questions.jsonl
+	$(PY) -m corpusbot eval tests/data/extra-questions.jsonl
+
+test: setup-dev
+	$(PY) -m ruff check index bot corpusbot tests bench
+	$(PY) -m mypy
+	$(PY) -m pytest -q
+
+bench: setup-dev
+	$(PY) -m bench.run
+
+serve: index
+	$(PY) -m corpusbot serve
+
+clean:
+	rm -rf .corpusbot .pytest_cache .mypy_cache .ruff_cache

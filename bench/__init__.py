@@ -1,0 +1,1 @@
+"""Benchmarks and comparisons that print figures (run with `python -m bench.<name>`)."""

@@ -1,0 +1,1 @@
+"""corpusbot on Telegram: a thin python-telegram-bot adapter over the `index` core."""

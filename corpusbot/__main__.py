@@ -1,0 +1,5 @@
+"""`python -m corpusbot` runs the command line."""
+
+from corpusbot.cli import main
+
+raise SystemExit(main())

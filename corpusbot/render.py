@@ -1,0 +1,87 @@
+"""Plain-text and JSON rendering of answers for the terminal."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from index.models import Answer, IndexReport, IndexStats, Passage
+
+NOTHING_FOUND = "Nothing relevant found in the corpus for this question."
+
+
+def citation_line(number: int, title: str, date: str, position: str, score: float) -> str:
+    parts = [f"[{number}] {title}"]
+    if date:
+        parts.append(date)
+    parts.append(position)
+    parts.append(f"score {score:.2f}")
+    return " — ".join(parts)
+
+
+def answer_text(answer: Answer, width: int = 100) -> str:
+    if not answer.answered:
+        return NOTHING_FOUND
+    lines = ["Answer:", textwrap.fill(answer.text, width, initial_indent="  ", subsequent_indent="  "), "", "Sources:"]
+    for citation in answer.citations:
+        lines.append(citation_line(citation.number, citation.title, citation.date, citation.position, citation.score))
+        lines.append(textwrap.fill(f"« {citation.passage} »", width, initial_indent="    ", subsequent_indent="    "))
+        if citation.url:
+            lines.append(f"    {citation.url}")
+    return "\n".join(lines)
+
+
+def passages_text(passages: list[Passage], width: int = 100) -> str:
+    if not passages:
+        return NOTHING_FOUND
+    lines = []
+    for number, passage in enumerate(passages, start=1):
+        lines.append(citation_line(number, passage.title, passage.date, passage.position, passage.score))
+        lines.append(textwrap.fill(passage.text, width, initial_indent="    ", subsequent_indent="    "))
+    return "\n".join(lines)
+
+
+def passages_json(question: str, passages: list[Passage]) -> str:
+    rows = [
+        {
+            "doc_id": p.doc_id,
+            "title": p.title,
+            "date": p.date,
+            "url": p.url,
+            "position": p.position,
+            "start": p.start,
+            "end": p.end,
+            "passage": p.text,
+            "score": round(p.score, 4),
+        }
+        for p in passages
+    ]
+    return json.dumps({"question": question, "found": bool(rows), "passages": rows}, ensure_ascii=False, indent=2)
+
+
+def answer_json(answer: Answer) -> str:
+    return json.dumps(answer.as_dict(), ensure_ascii=False, indent=2)
+
+
+def report_text(report: IndexReport) -> str:
+    lines = [
+        f"Indexed {report.documents} document(s), {report.chunks} chunk(s) in {report.seconds:.1f} s "
+        f"({report.embedded_chunks} chunk(s) embedded).",
+        f"  added: {len(report.added)}, updated: {len(report.updated)}, removed: {len(report.removed)}, "
+        f"unchanged: {report.unchanged}",
+    ]
+    if report.skipped:
+        lines.append(f"Skipped {len(report.skipped)} file(s):")
+        lines.extend(f"  - {s.path}: {s.reason}" for s in report.skipped)
+    return "\n".join(lines)
+
+
+def stats_text(stats: IndexStats) -> str:
+    lines = [
+        f"{stats.documents} document(s), {stats.chunks} chunk(s)",
+        f"model: {stats.model} ({stats.dimension} dimensions)",
+        f"chunking: {stats.chunk_size} chars, overlap {stats.chunk_overlap}",
+        f"store: {stats.store}",
+    ]
+    lines.extend(f"  - {d.title} ({d.date or 'no date'}, {d.chunks} chunks) [{d.doc_id}]" for d in stats.docs)
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""corpusbot core: load, chunk, embed, store, retrieve and answer — no Telegram in here."""

@@ -1,0 +1,187 @@
+"""Answer extraction: pick the sentence(s) in the retrieved passages that answer the question."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from index.chunking import split_sentences
+from index.models import Answer, Citation, Passage
+from index.text import fold, terms
+
+
+class Expect(Enum):
+    """What kind of answer a question asks for."""
+
+    DATE = "date"
+    NUMBER = "number"
+    PERSON = "person"
+    PLACE = "place"
+    ANY = "any"
+
+
+_QUESTION_TYPES: tuple[tuple[Expect, re.Pattern[str]], ...] = (
+    (Expect.NUMBER, re.compile(r"\b(how (many|much)|combien|quel nombre|what number|what percentage)\b")),
+    (
+        Expect.DATE,
+        re.compile(
+            r"\b(when|quand|what (date|day|year|time)|quelle (date|annee|heure)|depuis quand|"
+            r"a quel moment|how long|how soon|start|begin|commencer?a?i?t?)\b"
+        ),
+    ),
+    (Expect.PERSON, re.compile(r"^\s*(who|qui|whom)\b|\b(who|qui est|qui a|by whom|par qui)\b")),
+    (
+        Expect.PLACE,
+        re.compile(
+            r"\b(where|ou (se|a|est|sont|ont|ils|elles)|dans quel(le)? (ville|pays|endroit)|"
+            r"in which (city|country|place))\b"
+        ),
+    ),
+)
+_MONTHS = (
+    "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre january february "
+    "march april may june july august september october november december"
+)
+_DATE_CUES = re.compile(
+    rf"\b(\d{{1,2}}(er)?( et \d{{1,2}})? ({'|'.join(_MONTHS.split())})|({'|'.join(_MONTHS.split())})\b|"
+    r"(19|20)\d\d\b|immediatement|immediately|aujourd'hui|today|yesterday|hier|demain|tomorrow|"
+    r"(dans|within|in) (quelques|a few|\d+) (jours|semaines|mois|days|weeks|months)|"
+    r"(last|next|la semaine|le mois|l'annee) ?(week|month|year|derniere|dernier|prochaine|prochain)?)"
+)
+_NUMBER_WORDS = (
+    "un une deux trois quatre cinq six sept huit neuf dix onze douze quinze vingt trente cent cents mille "
+    "million millions milliard one two three four five six seven eight nine ten eleven twelve fifteen twenty "
+    "thirty hundred thousand million billion dozen dozens douzaine"
+)
+_NUMBER_CUES = re.compile(rf"\d|\b({'|'.join(_NUMBER_WORDS.split())})\b")
+_PERSON_CUES = re.compile(
+    r"\b(president|presidente|minister|ministre|chercheur|researcher|general|porte-parole|spokesman|"
+    r"spokesperson|analyst|analyste|directeur|director|chef|leader|m\.|mr|mme|mrs|dr)\b"
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]+(?:[ -][A-Z][a-zà-ÿ]+)+")
+_PLACE_CUES = re.compile(r"\b(a|en|au|aux|near|in|at|pres de|dans) [A-Z]")
+
+_ANSWER_WEIGHTS = {"dense": 0.6, "lexical": 0.25, "type": 0.3}
+
+
+def expected_answer(question: str) -> Expect:
+    folded = fold(question)
+    for expect, pattern in _QUESTION_TYPES:
+        if pattern.search(folded):
+            return expect
+    return Expect.ANY
+
+
+def type_match(expect: Expect, sentence: str) -> float:
+    """1.0 when the sentence holds the kind of thing the question asks for, else 0.0."""
+    folded = fold(sentence)
+    if expect is Expect.DATE:
+        return 1.0 if _DATE_CUES.search(folded) else 0.0
+    if expect is Expect.NUMBER:
+        return 1.0 if _NUMBER_CUES.search(folded) else 0.0
+    if expect is Expect.PERSON:
+        return 1.0 if _NAME.search(sentence) or _PERSON_CUES.search(folded) else 0.0
+    if expect is Expect.PLACE:
+        return 1.0 if _PLACE_CUES.search(fold_keep_case(sentence)) else 0.0
+    return 0.0
+
+
+def fold_keep_case(text: str) -> str:
+    return "".join(c if c.isupper() else fold(c) for c in text)
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A sentence of a passage, its offsets in the document, and how well it answers."""
+
+    passage: int
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+def lexical_overlap(
+    question_terms: set[str], sentence: str, expand: Callable[[str], Sequence[tuple[str, float]]]
+) -> float:
+    """Share of the question's terms (or their fuzzy spellings) found in the sentence."""
+    if not question_terms:
+        return 0.0
+    present = set(terms(sentence))
+    hits = 0.0
+    for term in question_terms:
+        weights = [w for t, w in expand(term) if t in present]
+        hits += max(weights, default=1.0 if term in present else 0.0)
+    return hits / len(question_terms)
+
+
+def score_sentences(
+    question: str,
+    question_vector: np.ndarray,
+    passages: Sequence[Passage],
+    embed: Callable[[Sequence[str]], np.ndarray],
+    expand: Callable[[str], Sequence[tuple[str, float]]],
+) -> list[ScoredSentence]:
+    """Every sentence of `passages`, scored as an answer to `question`."""
+    expect = expected_answer(question)
+    question_terms = set(terms(question))
+    spans: list[tuple[int, str, int, int]] = []
+    for number, passage in enumerate(passages):
+        for start, end in split_sentences(passage.text):
+            spans.append((number, passage.text[start:end], passage.start + start, passage.start + end))
+    if not spans:
+        return []
+    dense = embed([text for _, text, _, _ in spans]) @ question_vector
+    scored = []
+    for (number, text, start, end), similarity in zip(spans, dense):
+        score = (
+            _ANSWER_WEIGHTS["dense"] * float(similarity)
+            + _ANSWER_WEIGHTS["lexical"] * lexical_overlap(question_terms, text, expand)
+            + _ANSWER_WEIGHTS["type"] * type_match(expect, text)
+        )
+        scored.append(ScoredSentence(number, text, start, end, score))
+    return scored
+
+
+def build_answer(
+    question: str,
+    passages: Sequence[Passage],
+    sentences: Sequence[ScoredSentence],
+    max_sentences: int,
+) -> Answer:
+    """The answer: best sentence(s) of the best passage, and a citation per passage."""
+    if not passages:
+        return Answer(question=question, answered=False)
+    citations = tuple(
+        Citation(
+            number=i + 1,
+            doc_id=p.doc_id,
+            title=p.title,
+            date=p.date,
+            url=p.url,
+            position=p.position,
+            passage=p.text,
+            score=p.score,
+            start=p.start,
+            end=p.end,
+        )
+        for i, p in enumerate(passages)
+    )
+    in_best = sorted((s for s in sentences if s.passage == 0), key=lambda s: s.score, reverse=True)
+    if not in_best:
+        return Answer(question=question, answered=True, sentences=(passages[0].text,), citations=citations)
+    chosen = [in_best[0]]
+    for candidate in in_best[1:max_sentences]:
+        if candidate.score >= 0.85 * in_best[0].score:
+            chosen.append(candidate)
+    chosen.sort(key=lambda s: s.start)
+    return Answer(
+        question=question,
+        answered=True,
+        sentences=tuple(s.text for s in chosen),
+        citations=citations,
+    )

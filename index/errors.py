@@ -1,0 +1,42 @@
+"""The core's small error hierarchy; edges (CLI, bot) turn these into user-facing text."""
+
+
+class CorpusbotError(Exception):
+    """Base class for every error the core raises on purpose."""
+
+    user_message = "Something went wrong."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.user_message)
+
+    @property
+    def friendly(self) -> str:
+        return str(self)
+
+
+class ConfigError(CorpusbotError):
+    """A setting is missing or invalid."""
+
+
+class ModelUnavailableError(CorpusbotError):
+    """The embedding model cannot be loaded (not installed, wrong path, no network)."""
+
+
+class ModelMismatchError(CorpusbotError):
+    """The index was built with another embedding model or chunking than the one configured."""
+
+
+class IndexNotBuiltError(CorpusbotError):
+    """There is no index yet: run `corpusbot index` first."""
+
+    user_message = "The corpus has not been indexed yet. Run `corpusbot index` first."
+
+
+class StoreUnavailableError(CorpusbotError):
+    """The vector store (Chroma) cannot be reached right now; worth retrying later."""
+
+    user_message = "The search index is temporarily unavailable. Please try again in a minute."
+
+
+class LoaderError(CorpusbotError):
+    """A document could not be read; the indexer reports and skips it."""

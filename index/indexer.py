@@ -1,0 +1,169 @@
+"""Build and update the index incrementally: embed only what changed, commit by manifest, then clean up."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from index.chunking import chunk_document
+from index.embedding import Embedder
+from index.errors import ModelMismatchError
+from index.loaders import load_corpus
+from index.models import Chunk, Document, DocumentInfo, IndexReport
+from index.store import CHUNKER_VERSION, ChromaStore, Manifest
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def _no_progress(done: int, total: int) -> None:
+    return None
+
+
+def version_key(content_hash: str, chunk_size: int, chunk_overlap: int) -> str:
+    """Identifies one document version chunked one way; part of every chunk id."""
+    raw = f"{content_hash}:{chunk_size}:{chunk_overlap}:{CHUNKER_VERSION}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def check_model(manifest: Manifest | None, embedder: Embedder) -> None:
+    """Refuse to mix vectors of two models in one index."""
+    if manifest is None:
+        return
+    if manifest.model != embedder.name or manifest.dimension != embedder.dimension:
+        raise ModelMismatchError(
+            f"The index was built with model '{manifest.model}' ({manifest.dimension} dimensions) but "
+            f"EMBEDDING_MODEL is '{embedder.name}' ({embedder.dimension} dimensions). Set "
+            f"EMBEDDING_MODEL={manifest.model}, or rebuild with `corpusbot index --rebuild`."
+        )
+
+
+def chunk_metadata(document: Document, chunk: Chunk, version: str) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "doc_id": document.doc_id,
+        "version": version,
+        "title": document.title,
+        "date": document.date,
+        "url": document.url,
+        "path": document.path,
+        "start": chunk.start,
+        "end": chunk.end,
+        "paragraph": chunk.paragraph,
+        "chunk": chunk.index,
+    }
+    if chunk.page is not None:
+        metadata["page"] = chunk.page
+    return metadata
+
+
+class Indexer:
+    """Keeps a store in step with a corpus folder, using one embedder."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        store: ChromaStore,
+        chunk_size: int,
+        chunk_overlap: int,
+        max_file_bytes: int,
+        store_batch: int = 512,
+    ) -> None:
+        self._embedder = embedder
+        self._store = store
+        self._chunk_size = chunk_size
+        self._chunk_overlap = chunk_overlap
+        self._max_file_bytes = max_file_bytes
+        self._store_batch = store_batch
+
+    def run(self, corpus_dir: Path, rebuild: bool = False, progress: ProgressCallback = _no_progress) -> IndexReport:
+        started = time.perf_counter()
+        if rebuild:
+            self._store.drop()
+        previous = self._store.read_manifest()
+        check_model(previous, self._embedder)
+        loaded = load_corpus(corpus_dir, self._max_file_bytes)
+        old_docs = previous.docs if previous else {}
+        version = {
+            d.doc_id: version_key(d.content_hash, self._chunk_size, self._chunk_overlap) for d in loaded.documents
+        }
+
+        changed = [
+            d for d in loaded.documents if d.doc_id not in old_docs or old_docs[d.doc_id].version != version[d.doc_id]
+        ]
+        changed_ids = {d.doc_id for d in changed}
+        # A file that exists but could not be read keeps its previous version: nothing is lost.
+        unreadable = {s.path for s in loaded.skipped}
+        kept = {doc_id: info for doc_id, info in old_docs.items() if doc_id in unreadable}
+        present = {d.doc_id for d in loaded.documents}
+        removed = sorted(doc_id for doc_id in old_docs if doc_id not in present and doc_id not in kept)
+
+        docs: dict[str, DocumentInfo] = dict(kept)
+        for document in loaded.documents:
+            if document.doc_id not in changed_ids:
+                docs[document.doc_id] = old_docs[document.doc_id]
+        embedded = self._embed_and_store(changed, version, docs, progress)
+
+        if changed or removed or previous is None:
+            manifest = Manifest(
+                model=self._embedder.name,
+                dimension=self._embedder.dimension,
+                chunk_size=self._chunk_size,
+                chunk_overlap=self._chunk_overlap,
+                generation=(previous.generation + 1) if previous else 1,
+                docs=dict(sorted(docs.items())),
+            )
+            self._store.write_manifest(manifest)
+            live = sorted(manifest.live_versions)
+            self._store.delete_where({"version": {"$nin": live}} if live else {"version": {"$ne": ""}})
+
+        return IndexReport(
+            documents=len(docs),
+            chunks=sum(info.chunks for info in docs.values()),
+            added=tuple(sorted(changed_ids - old_docs.keys())),
+            updated=tuple(sorted(changed_ids & old_docs.keys())),
+            removed=tuple(removed),
+            unchanged=len(loaded.documents) - len(changed),
+            embedded_chunks=embedded,
+            skipped=loaded.skipped,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _embed_and_store(
+        self,
+        documents: Sequence[Document],
+        version: dict[str, str],
+        docs: dict[str, DocumentInfo],
+        progress: ProgressCallback,
+    ) -> int:
+        """Chunk, embed and upsert `documents`; record each in `docs` once all its chunks are stored."""
+        pending: list[tuple[Document, Chunk]] = []
+        for document in documents:
+            chunks = chunk_document(document, self._chunk_size, self._chunk_overlap)
+            pending.extend((document, chunk) for chunk in chunks)
+            docs[document.doc_id] = DocumentInfo(
+                doc_id=document.doc_id,
+                title=document.title,
+                date=document.date,
+                url=document.url,
+                chunks=len(chunks),
+                version=version[document.doc_id],
+                path=document.path,
+            )
+        total = len(pending)
+        progress(0, total)
+        for start in range(0, total, self._store_batch):
+            batch = pending[start : start + self._store_batch]
+            vectors = self._embedder.embed([chunk.text for _, chunk in batch])
+            self._store.upsert(
+                ids=[f"{doc.doc_id}#{version[doc.doc_id]}#{chunk.index}" for doc, chunk in batch],
+                embeddings=vectors,
+                texts=[chunk.text for _, chunk in batch],
+                metadatas=[chunk_metadata(doc, chunk, version[doc.doc_id]) for doc, chunk in batch],
+            )
+            progress(min(start + len(batch), total), total)
+        return total

@@ -1,0 +1,163 @@
+"""Plain frozen dataclasses passed between the core and its shells."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded document: its body text and what we know about it."""
+
+    doc_id: str
+    path: str
+    title: str
+    text: str
+    date: str = ""
+    url: str = ""
+    lang: str = ""
+    # Character offset of `text` inside the source file (front matter skipped), or 0.
+    body_offset: int = 0
+    # For paginated sources: (start offset in `text`, page number) pairs, sorted.
+    pages: tuple[tuple[int, int], ...] = ()
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A slice of a document's text: `document.text[start:end] == text`."""
+
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    paragraph: int
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its document metadata and relevance scores."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    date: str
+    url: str
+    path: str
+    text: str
+    start: int
+    end: int
+    paragraph: int
+    page: int | None
+    score: float
+    dense: float = 0.0
+    lexical: float = 0.0
+
+    @property
+    def position(self) -> str:
+        where = f"p. {self.page}" if self.page is not None else f"¶ {self.paragraph}"
+        return f"{where}, chars {self.start}–{self.end}"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where an answer came from: enough to find the exact place again."""
+
+    number: int
+    doc_id: str
+    title: str
+    date: str
+    url: str
+    position: str
+    passage: str
+    score: float
+    start: int
+    end: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "number": self.number,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "date": self.date,
+            "url": self.url,
+            "position": self.position,
+            "start": self.start,
+            "end": self.end,
+            "passage": self.passage,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question; `answered=False` means nothing relevant was found."""
+
+    question: str
+    answered: bool
+    sentences: tuple[str, ...] = ()
+    citations: tuple[Citation, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "answer": self.text,
+            "citations": [c.as_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file the indexer could not use, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one `corpusbot index` run did."""
+
+    documents: int
+    chunks: int
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: int = 0
+    embedded_chunks: int = 0
+    skipped: tuple[SkippedFile, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One indexed document as recorded in the index manifest."""
+
+    doc_id: str
+    title: str
+    date: str
+    url: str
+    chunks: int
+    version: str  # hash of the file's bytes and the chunking parameters
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """Size and provenance of the current index."""
+
+    documents: int
+    chunks: int
+    model: str
+    dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    store: str
+    docs: tuple[DocumentInfo, ...] = field(default_factory=tuple)

@@ -1,0 +1,103 @@
+"""The question-answering service the CLI and the bot call: retrieve, rerank, extract, cite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from index.answering import build_answer, score_sentences
+from index.embedding import Embedder, load_embedder
+from index.indexer import Indexer
+from index.models import Answer, IndexStats, Passage
+from index.retrieval import RetrievalConfig, Retriever
+from index.settings import Settings
+from index.store import ChromaStore
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """How many passages to cite, how many sentences to quote, and how far answer cues rerank."""
+
+    top_k: int = 3
+    max_sentences: int = 2
+    rerank_pool: int = 5
+    rerank_weight: float = 0.25
+
+
+class QuestionAnswerer:
+    """Answers questions over an index; knows nothing about Telegram or terminals."""
+
+    def __init__(self, embedder: Embedder, retriever: Retriever, config: AnswerConfig | None = None) -> None:
+        self._embedder = embedder
+        self.retriever = retriever
+        self.config = config or AnswerConfig()
+
+    def ask(self, question: str) -> Answer:
+        question = question.strip()
+        retrieval = self.retriever.retrieve(question, self.config.rerank_pool)
+        if not retrieval.passages:
+            return build_answer(question, (), (), self.config.max_sentences)
+        sentences = score_sentences(
+            question, retrieval.query_vector, retrieval.passages, self._embedder.embed, retrieval.expand
+        )
+        best_sentence = {i: 0.0 for i in range(len(retrieval.passages))}
+        for sentence in sentences:
+            best_sentence[sentence.passage] = max(best_sentence[sentence.passage], sentence.score)
+        order = sorted(
+            range(len(retrieval.passages)),
+            key=lambda i: retrieval.passages[i].score + self.config.rerank_weight * best_sentence[i],
+            reverse=True,
+        )
+        passages = [
+            replace(
+                retrieval.passages[i], score=retrieval.passages[i].score + self.config.rerank_weight * best_sentence[i]
+            )
+            for i in order[: self.config.top_k]
+        ]
+        renumbered = [
+            replace(s, passage=order.index(s.passage)) for s in sentences if s.passage in order[: self.config.top_k]
+        ]
+        return build_answer(question, passages, renumbered, self.config.max_sentences)
+
+    def search(self, question: str, limit: int | None = None) -> list[Passage]:
+        return self.retriever.search(question.strip(), limit or self.config.top_k)
+
+    def stats(self) -> IndexStats:
+        manifest = self.retriever.manifest
+        return IndexStats(
+            documents=len(manifest.docs),
+            chunks=sum(info.chunks for info in manifest.docs.values()),
+            model=manifest.model,
+            dimension=manifest.dimension,
+            chunk_size=manifest.chunk_size,
+            chunk_overlap=manifest.chunk_overlap,
+            store=self.retriever.store_description,
+            docs=tuple(sorted(manifest.docs.values(), key=lambda d: (d.date, d.title), reverse=True)),
+        )
+
+
+@dataclass
+class Components:
+    """Everything built from one settings object."""
+
+    settings: Settings
+    embedder: Embedder
+    store: ChromaStore
+
+    def indexer(self) -> Indexer:
+        s = self.settings
+        return Indexer(self.embedder, self.store, s.chunk_size, s.chunk_overlap, int(s.max_file_mb * 1e6))
+
+    def answerer(self) -> QuestionAnswerer:
+        s = self.settings
+        retriever = Retriever(self.embedder, self.store, RetrievalConfig(min_relevance=s.min_relevance))
+        return QuestionAnswerer(self.embedder, retriever, AnswerConfig(top_k=s.top_k, max_sentences=s.answer_sentences))
+
+
+def build(settings: Settings, embedder: Embedder | None = None, store: ChromaStore | None = None) -> Components:
+    """Wire the core from settings; pass `embedder`/`store` to substitute collaborators."""
+    return Components(
+        settings=settings,
+        embedder=embedder
+        or load_embedder(settings.embedding_model, settings.embedding_threads, settings.embedding_batch_size),
+        store=store or ChromaStore.from_settings(settings),
+    )

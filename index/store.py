@@ -1,0 +1,218 @@
+"""The Chroma vector store: embedded or server, plus the manifest recording how the index was built."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+
+from index.errors import CorpusbotError, StoreUnavailableError
+from index.models import DocumentInfo
+from index.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHUNKER_VERSION = 1
+_MANIFEST_KEYS = ("model", "dimension", "chunk_size", "chunk_overlap", "chunker_version", "generation")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """How the index was built, and which version of each document it holds (the commit point)."""
+
+    model: str
+    dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    chunker_version: int = CHUNKER_VERSION
+    generation: int = 0
+    docs: dict[str, DocumentInfo] = field(default_factory=dict)
+
+    @property
+    def live_versions(self) -> frozenset[str]:
+        return frozenset(info.version for info in self.docs.values())
+
+    def to_metadata(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = {key: getattr(self, key) for key in _MANIFEST_KEYS}
+        metadata["docs"] = json.dumps({doc_id: asdict(info) for doc_id, info in self.docs.items()})
+        return metadata
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any] | None) -> Manifest | None:
+        if not metadata or "model" not in metadata:
+            return None
+        docs = {doc_id: DocumentInfo(**info) for doc_id, info in json.loads(metadata.get("docs", "{}")).items()}
+        return cls(
+            model=str(metadata["model"]),
+            dimension=int(metadata["dimension"]),
+            chunk_size=int(metadata["chunk_size"]),
+            chunk_overlap=int(metadata["chunk_overlap"]),
+            chunker_version=int(metadata.get("chunker_version", 0)),
+            generation=int(metadata.get("generation", 0)),
+            docs=docs,
+        )
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """One row of the store: id, text, metadata and (for queries) cosine similarity."""
+
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+    similarity: float = 0.0
+
+
+class ChromaStore:
+    """A single Chroma collection; reconnects lazily so a restarted server is picked up again."""
+
+    def __init__(self, client_factory: Callable[[], Any], collection: str, description: str) -> None:
+        self._client_factory = client_factory
+        self._client: Any = None
+        self._name = collection
+        self.description = description
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChromaStore:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+
+        def connect() -> Any:
+            if settings.chroma_host:
+                return chromadb.HttpClient(
+                    host=settings.chroma_host,
+                    port=settings.chroma_port,
+                    ssl=settings.chroma_ssl,
+                    settings=chroma_settings,
+                )
+            settings.chroma_path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+        return cls(connect, settings.collection, settings.store_description)
+
+    def _call(self, action: Callable[[Any], T]) -> T:
+        """Run `action(client)`, turning connection failures into `StoreUnavailableError`."""
+        try:
+            if self._client is None:
+                self._client = self._client_factory()
+            return action(self._client)
+        except CorpusbotError:
+            raise
+        except Exception as exc:
+            if _is_missing_collection(exc):
+                raise
+            self._client = None
+            log.warning("vector store call failed: %s", exc, exc_info=True)
+            raise StoreUnavailableError() from exc
+
+    def _collection(self, client: Any, create: bool = False) -> Any:
+        if create:
+            return client.get_or_create_collection(
+                self._name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+            )
+        return client.get_collection(self._name, embedding_function=None)
+
+    def read_manifest(self) -> Manifest | None:
+        def read(client: Any) -> Manifest | None:
+            try:
+                collection = self._collection(client)
+            except Exception as exc:
+                if _is_missing_collection(exc):
+                    return None
+                raise
+            return Manifest.from_metadata(collection.metadata)
+
+        return self._call(read)
+
+    def write_manifest(self, manifest: Manifest) -> None:
+        self._call(lambda client: self._collection(client, create=True).modify(metadata=manifest.to_metadata()))
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        embeddings: np.ndarray,
+        texts: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        def write(client: Any) -> None:
+            collection = self._collection(client, create=True)
+            step = max(1, min(5000, int(client.get_max_batch_size())))
+            for i in range(0, len(ids), step):
+                collection.upsert(
+                    ids=list(ids[i : i + step]),
+                    embeddings=embeddings[i : i + step],
+                    documents=list(texts[i : i + step]),
+                    metadatas=list(metadatas[i : i + step]),
+                )
+
+        if ids:
+            self._call(write)
+
+    def delete_where(self, where: dict[str, Any]) -> None:
+        self._call(lambda client: self._collection(client, create=True).delete(where=where))
+
+    def count(self) -> int:
+        def count(client: Any) -> int:
+            try:
+                return int(self._collection(client).count())
+            except Exception as exc:
+                if _is_missing_collection(exc):
+                    return 0
+                raise
+
+        return self._call(count)
+
+    def query(self, embedding: np.ndarray, n_results: int) -> list[StoredChunk]:
+        def query(client: Any) -> list[StoredChunk]:
+            result = self._collection(client).query(
+                query_embeddings=[embedding], n_results=n_results, include=["documents", "metadatas", "distances"]
+            )
+            return [
+                StoredChunk(chunk_id, text or "", dict(meta or {}), 1.0 - float(distance))
+                for chunk_id, text, meta, distance in zip(
+                    result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
+                )
+            ]
+
+        return self._call(query)
+
+    def iter_chunks(self, page_size: int = 5000) -> Iterator[StoredChunk]:
+        """Every stored chunk (text and metadata, no vectors), page by page."""
+        offset = 0
+        while True:
+
+            def page(client: Any, offset: int = offset) -> dict[str, Any]:
+                return dict(
+                    self._collection(client).get(include=["documents", "metadatas"], limit=page_size, offset=offset)
+                )
+
+            batch = self._call(page)
+            for chunk_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
+                yield StoredChunk(chunk_id, text or "", dict(meta or {}))
+            if len(batch["ids"]) < page_size:
+                return
+            offset += page_size
+
+    def drop(self) -> None:
+        def drop(client: Any) -> None:
+            try:
+                client.delete_collection(self._name)
+            except Exception as exc:
+                if not _is_missing_collection(exc):
+                    raise
+
+        self._call(drop)
+
+
+def _is_missing_collection(exc: Exception) -> bool:
+    name = type(exc).__name__
+    return name in {"NotFoundError", "InvalidCollectionException"} or (
+        "does not exist" in str(exc) and "ollection" in str(exc)
+    )

@@ -1,0 +1,68 @@
+"""Text normalisation shared by lexical search, fuzzy matching and answer extraction."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+_REPEATS = re.compile(r"(.)\1+")
+_TRANSLITERATIONS = (
+    ("tch", "ch"),
+    ("sh", "ch"),
+    ("ou", "u"),
+    ("kh", "k"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("y", "i"),
+    ("w", "v"),
+    ("j", "i"),
+)
+
+STOPWORDS = frozenset(
+    """
+    a about after all also an and any are as at be been before being between both but by can could
+    did do does doing done during each for from had has have having he her here hers him his how i
+    if in into is it its itself just me more most my no nor not now of off on once only or other our
+    out over own same she should so some such than that the their theirs them then there these they
+    this those through to too under until up very was we were what when where which while who whom
+    why will with would you your yours say said says tell told get got did ever au aux avec ce ces
+    cet cette dans de des du elle elles en et eux il ils je la le les leur leurs lui ma mais me meme
+    mes moi mon ne nos notre nous on ou par pas pour qu que quel quelle quelles quels qui sa se ses
+    son sur ta te tes toi ton tu un une vos votre vous c d j l m n s t y ete etre est sont etait ont
+    avait avaient a fait faire fera sera seront comme plus si tout tous toute toutes dit dire quand
+    combien comment pourquoi ou lors apres avant aussi alors donc ainsi ni soit cela ca celui celle
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Case-fold, strip accents, and unify typographic apostrophes and spaces."""
+    text = text.replace("’", "'").replace("\u00a0", " ").replace("\u202f", " ")
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens, elided articles (l', d', qu') split off."""
+    return _TOKEN.findall(fold(text).replace("_", " "))
+
+
+@lru_cache(maxsize=200_000)
+def skeleton(word: str) -> str:
+    """A spelling-insensitive key: Loukachenko/Lukashenko, Kyiv/Kiev, Sotchi/Sochi come close."""
+    if word.isdigit():
+        return word
+    key = word
+    for source, target in _TRANSLITERATIONS:
+        key = key.replace(source, target)
+    key = _REPEATS.sub(r"\1", key)
+    if len(key) > 4 and key[-1] in "sx":
+        key = key[:-1]
+    return key
+
+
+def terms(text: str) -> list[str]:
+    """Content terms of `text` as skeletons: stopwords and one-letter tokens dropped."""
+    return [skeleton(w) for w in words(text) if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS]

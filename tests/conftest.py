@@ -1,0 +1,61 @@
+"""Shared fixtures: temporary corpora and indexes, the fake embedder, and the real default model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.embedding import Embedder, load_embedder
+from index.settings import Settings
+from tests.fakes import HashingEmbedder
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+SEED_QUESTIONS = SHARED / "eval" / "seed-questions.jsonl"
+EXTRA_QUESTIONS = ROOT / "tests" / "data" / "extra-questions.jsonl"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's .env or environment settings."""
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith(("TELEGRAM_", "CHROMA_", "EMBEDDING_", "CORPUS_", "INDEX_", "ALLOWED_")):
+            monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def seed_corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "seed"
+    shutil.copytree(SEED_CORPUS, folder)
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path, corpus: Path) -> Settings:
+    return Settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path / "index", shortcuts_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture(scope="session")
+def default_embedder() -> Embedder:
+    """The real default model (bundled multilingual USE), loaded once per test session."""
+    return load_embedder(Settings(_env_file=None).embedding_model)  # type: ignore[call-arg]

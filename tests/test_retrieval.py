@@ -1,0 +1,74 @@
+"""Hybrid retrieval: fuzzy name matching across spellings, answer extraction cues, abstention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.answering import Expect, expected_answer, type_match
+from index.lexical import LexicalIndex
+from index.service import build
+from index.settings import Settings
+from tests.fakes import HashingEmbedder
+
+DOCS = {
+    "meeting": "Loukachenko et Poutine se sont rencontrés à Sotchi. Ils ont parlé de missiles.",
+    "speech": "Le président Zelenskiy a parlé à Kiev. Il a remercié les troupes.",
+    "weather": "Il pleut beaucoup en automne. Les parapluies se vendent bien.",
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("Lukashenko", "meeting"), ("Sochi", "meeting"), ("Zelensky", "speech"), ("Kyiv", "speech")],
+)
+def test_lexical_matches_names_across_spellings(query: str, expected: str) -> None:
+    names = list(DOCS)
+    index = LexicalIndex(DOCS.values())
+    hits = index.search(query, 3)
+    assert hits and names[hits[0].position] == expected
+
+
+def test_lexical_ignores_stopwords_and_unknown_words() -> None:
+    index = LexicalIndex(DOCS.values())
+    assert index.search("what is the of and", 3) == []
+    assert index.search("xylophone quantum", 3) == []
+
+
+def test_question_types() -> None:
+    assert expected_answer("When does the deployment start?") is Expect.DATE
+    assert expected_answer("Quand commence le déploiement ?") is Expect.DATE
+    assert expected_answer("How many brigades?") is Expect.NUMBER
+    assert expected_answer("Combien de véhicules ?") is Expect.NUMBER
+    assert expected_answer("Who is Ben Barry?") is Expect.PERSON
+    assert expected_answer("Where did they meet?") is Expect.PLACE
+    assert type_match(Expect.DATE, "Les installations seront prêtes les 7 et 8 juillet.") == 1.0
+    assert type_match(Expect.NUMBER, "Ils ont abattu quatre des six missiles.") == 1.0
+    assert type_match(Expect.DATE, "Il pleut beaucoup.") == 0.0
+
+
+@pytest.fixture
+def fuzzy_index(settings: Settings, corpus: Path) -> Settings:
+    for name, text in DOCS.items():
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    build(settings, embedder=HashingEmbedder()).indexer().run(corpus)
+    return settings
+
+
+def test_answer_cites_passage_found_through_a_different_spelling(fuzzy_index: Settings) -> None:
+    answer = build(fuzzy_index, embedder=HashingEmbedder()).answerer().ask("Where did Lukashenko meet Putin?")
+    assert answer.answered
+    assert answer.citations[0].doc_id == "meeting.txt"
+    assert "Sotchi" in answer.text
+    citation = answer.citations[0]
+    assert citation.title == "Meeting" and citation.position.startswith("¶ 1")
+    raw = (fuzzy_index.corpus_dir / "meeting.txt").read_text(encoding="utf-8")
+    assert raw[citation.start : citation.end] == citation.passage
+
+
+def test_nothing_relevant_is_an_answer_not_a_random_passage(fuzzy_index: Settings) -> None:
+    answerer = build(fuzzy_index, embedder=HashingEmbedder()).answerer()
+    answer = answerer.ask("What is the capital of Australia?")
+    assert not answer.answered and answer.citations == () and answer.text == ""
+    assert answerer.search("recette de la tarte tatin") == []
