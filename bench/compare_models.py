@@ -47,9 +47,7 @@ def main() -> None:
             answerer.config = replace(answerer.config, rerank_weight=rerank_weight)
             answerer.retriever.config = replace(answerer.retriever.config, lexical_weight=lexical_weight)
             ranked = answerer.retriever.search("when does the deployment start?", 20, threshold=False)
-            deployment_rank = next(
-                (i + 1 for i, p in enumerate(ranked) if "7 et 8 juillet" in p.text), None
-            )
+            deployment_rank = next((i + 1 for i, p in enumerate(ranked) if "7 et 8 juillet" in p.text), None)
             row: dict[str, object] = {
                 "model": model,
                 "lexical_weight": lexical_weight,

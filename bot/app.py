@@ -1,0 +1,164 @@
+"""Build the python-telegram-bot `Application` from settings, and run it (polling or webhook)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import IO
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers
+from bot.access import AllowList, RateLimiter
+from bot.services import BotServices
+from bot.shortcuts import load_shortcuts
+from index.errors import ConfigError
+from index.service import QuestionAnswerer
+from index.settings import Settings
+
+log = logging.getLogger(__name__)
+_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]{6,}")
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces the bot token (and anything shaped like one) in log records, tracebacks included."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def redact(self, text: str) -> str:
+        if self._secret:
+            text = text.replace(self._secret, "<token>")
+        return _TOKEN_SHAPE.sub("<token>", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def log_handler(token: str, stream: IO[str] | None = None) -> logging.Handler:
+    """A stream handler that never writes the token."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(token))
+    return handler
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr with the token redacted; httpx request lines (which carry the URL) silenced."""
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    root = logging.getLogger()
+    root.handlers[:] = [log_handler(token)]
+    root.setLevel(settings.log_level.upper())
+    quiet_http_logs()
+
+
+def quiet_http_logs() -> None:
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _group_chats() -> filters.BaseFilter:
+    return filters.ChatType.GROUPS
+
+
+def build_application(settings: Settings, answerer: QuestionAnswerer) -> Application:
+    """The bot, wired to `answerer`; `settings` gives the token, API URL, access rules and shortcuts."""
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and put it in .env.")
+    quiet_http_logs()
+    shortcuts = {s.name: s for s in load_shortcuts(settings.shortcuts_file)}
+    clash = set(shortcuts) & set(handlers.BUILTIN_COMMANDS)
+    if clash:
+        raise ConfigError(f"Shortcut names clash with built-in commands: {', '.join(sorted(clash))}")
+    services = BotServices(
+        answerer=answerer,
+        allow=AllowList.of(settings.allowed_user_ids, settings.allowed_chat_ids),
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+        shortcuts=shortcuts,
+    )
+
+    async def post_init(application: Application) -> None:
+        commands = [BotCommand(name, text[:256]) for name, text in handlers.BUILTIN_COMMANDS.items()]
+        commands += [BotCommand(s.name, s.description) for s in shortcuts.values()]
+        try:
+            await handlers.with_retry(lambda: application.bot.set_my_commands(commands))
+        except Exception:
+            log.warning("could not register the command list", exc_info=True)
+
+    async def post_shutdown(application: Application) -> None:
+        services.workers.shutdown(wait=False, cancel_futures=True)
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .concurrent_updates(64)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data["services"] = services
+
+    messages = filters.UpdateType.MESSAGE
+    commands_anywhere = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+    application.add_handler(CommandHandler("start", handlers.start, filters=messages))
+    application.add_handler(CommandHandler("help", handlers.help_command, filters=messages))
+    application.add_handler(CommandHandler("ask", handlers.ask_command, filters=commands_anywhere))
+    application.add_handler(CommandHandler("search", handlers.search_command, filters=commands_anywhere))
+    application.add_handler(CommandHandler("source", handlers.source_command, filters=messages))
+    application.add_handler(CommandHandler("docs", handlers.docs_command, filters=messages))
+    application.add_handler(CommandHandler("stats", handlers.stats_command, filters=messages))
+    if shortcuts:
+        application.add_handler(CommandHandler(list(shortcuts), handlers.shortcut_command, filters=commands_anywhere))
+    application.add_handler(MessageHandler(messages & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(
+        MessageHandler(messages & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, handlers.private_text)
+    )
+    application.add_handler(
+        MessageHandler(messages & _group_chats() & filters.TEXT & ~filters.COMMAND, handlers.group_text)
+    )
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(InlineQueryHandler(handlers.inline_query))
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+def serve(settings: Settings) -> int:
+    """`corpusbot serve`: load the model and index, then poll (or listen for webhooks) until stopped."""
+    from index.service import build
+
+    configure_logging(settings)
+    answerer = build(settings).answerer()
+    answerer.retriever.reload()  # load the index now: fail fast, and make the first answer quick
+    answerer.ask("warm up")
+    application = build_application(settings, answerer)
+    if settings.telegram_webhook_url:
+        log.info("webhook mode on %s:%s", settings.telegram_webhook_listen, settings.telegram_webhook_port)
+        secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
+        application.run_webhook(
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+            url_path="telegram",
+            webhook_url=settings.telegram_webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        log.info("polling %s", "the Bot API")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0

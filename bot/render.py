@@ -1,0 +1,164 @@
+"""Turn answers and passages into Telegram HTML messages: escaped, within 4096 characters."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from urllib.parse import urlparse
+
+from index.models import Answer, Citation, DocumentInfo, IndexStats, Passage
+
+MAX_MESSAGE = 4096
+QUOTE_LIMIT = 700
+NOTHING_FOUND = "🤷 Nothing relevant found in the corpus for this question."
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def clip(text: str, limit: int, pointer: str = "") -> str:
+    """`text` cut at a word boundary to at most `limit` characters, ending with '…' and `pointer`."""
+    if len(text) <= limit:
+        return text
+    budget = max(limit - len(pointer) - 1, 0)
+    cut = text.rfind(" ", 0, budget)
+    cut = cut if cut > budget // 2 else budget
+    return text[:cut].rstrip() + "…" + pointer
+
+
+def escaped_clip(text: str, limit: int, pointer: str = "") -> str:
+    """`text` clipped so that its *escaped* form is at most `limit` characters, then escaped."""
+    size = limit
+    while True:
+        escaped = escape(clip(text, size, pointer))
+        if len(escaped) <= limit or size <= len(pointer) + 1:
+            return escaped if len(escaped) <= limit else escape("…")
+        size = max(len(pointer) + 1, min(size - 1, size * limit // len(escaped)))
+
+
+def link(title: str, url: str) -> str:
+    safe_title = escaped_clip(title or "Untitled", 300)
+    parsed = urlparse(url) if url and len(url) <= 1000 else None
+    if parsed and parsed.scheme in {"http", "https"} and parsed.netloc:
+        return f'<a href="{html.escape(url, quote=True)}">{safe_title}</a>'
+    return safe_title
+
+
+def citation_line(number: int, title: str, date: str, position: str, url: str) -> str:
+    parts = [f"[{number}] {link(title, url)}"]
+    if date:
+        parts.append(escaped_clip(date, 40))
+    parts.append(escaped_clip(position, 80))
+    return " — ".join(parts)
+
+
+def _excerpt(passage: str, key: str, limit: int) -> str:
+    """A window of `passage` around its key sentence, at most about `limit` characters."""
+    if len(passage) <= limit:
+        return passage
+    at = passage.find(key[:60]) if key else -1
+    start = max(0, min(at, len(passage) - limit)) if at >= 0 else 0
+    return ("…" if start else "") + passage[start:]
+
+
+def answer_message(answer: Answer, quote_limit: int = QUOTE_LIMIT) -> str:
+    """The main reply: key sentence in bold, a quoted excerpt, numbered citations."""
+    if not answer.answered:
+        return NOTHING_FOUND
+    best = answer.citations[0]
+    key_limit, citations = 1200, list(answer.citations)
+    while True:
+        lines = "\n".join(citation_line(c.number, c.title, c.date, c.position, c.url) for c in citations)
+        key = escaped_clip(answer.text, key_limit, " (see /source 1)")
+        excerpt_source = _excerpt(best.passage, answer.sentences[0] if answer.sentences else "", quote_limit)
+        excerpt = escaped_clip(excerpt_source, quote_limit, " (/source 1)")
+        message = f"<b>{key}</b>\n\n<blockquote>{excerpt}</blockquote>\n\n{lines}"
+        if len(message) <= MAX_MESSAGE:
+            return message
+        if len(citations) > 1:
+            citations.pop()
+        else:
+            key_limit, quote_limit = key_limit // 2, quote_limit // 2
+
+
+def citation_messages(citations: Sequence[Citation], header: str = "") -> list[str]:
+    """Each citation with its whole passage; split on passage boundaries, long passages trimmed."""
+    blocks = [escape(header)] if header else []
+    for c in citations:
+        head = citation_line(c.number, c.title, c.date, c.position, c.url)
+        room = MAX_MESSAGE - len(head) - len("\n<blockquote></blockquote>")
+        body = escaped_clip(c.passage, min(room, 3000), f" (full text: /source {c.number})")
+        blocks.append(f"{head}\n<blockquote>{body}</blockquote>")
+    return pack(blocks)
+
+
+def source_messages(citation: Citation) -> list[str]:
+    """The full text of one citation, over as many messages as it takes."""
+    head = citation_line(citation.number, citation.title, citation.date, citation.position, citation.url)
+    pieces = split_text(citation.passage, MAX_MESSAGE - len(head) - 80)
+    messages = []
+    for i, piece in enumerate(pieces):
+        prefix = head if i == 0 else f"[{citation.number}] (continued {i + 1}/{len(pieces)})"
+        messages.append(f"{prefix}\n<blockquote>{escape(piece)}</blockquote>")
+    return messages
+
+
+def passages_messages(passages: Sequence[Passage]) -> list[str]:
+    if not passages:
+        return [NOTHING_FOUND]
+    blocks = []
+    for number, p in enumerate(passages, start=1):
+        head = citation_line(number, p.title, p.date, p.position, p.url)
+        blocks.append(f"{head}\n<blockquote>{escaped_clip(p.text, 1200)}</blockquote>")
+    return pack(blocks)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut plain text into pieces whose *escaped* length is at most `limit`, at spaces when possible."""
+    pieces = []
+    rest = text
+    while rest:
+        size = min(len(rest), limit)
+        while len(escape(rest[:size])) > limit:
+            size = max(1, size * limit // len(escape(rest[:size])) - 1)
+        if size < len(rest):
+            cut = rest.rfind(" ", 0, size)
+            size = cut if cut > size // 2 else size
+        pieces.append(rest[:size])
+        rest = rest[size:].lstrip()
+    return pieces or [""]
+
+
+def pack(blocks: Sequence[str], limit: int = MAX_MESSAGE) -> list[str]:
+    """Join HTML blocks into as few messages as possible without splitting a block."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
+                messages.append(current)
+            current = block
+    if current:
+        messages.append(current)
+    return messages
+
+
+def docs_messages(docs: Sequence[DocumentInfo]) -> list[str]:
+    if not docs:
+        return ["The corpus is empty."]
+    lines = [f"📚 <b>{len(docs)} document(s)</b>"]
+    lines += [f"• {link(d.title, d.url)} — {escaped_clip(d.date or 'no date', 40)} ({d.chunks} passages)" for d in docs]
+    return pack(lines)
+
+
+def stats_message(stats: IndexStats) -> str:
+    return (
+        f"📊 <b>Index</b>\n{stats.documents} document(s), {stats.chunks} passages\n"
+        f"Model: <code>{escape(stats.model)}</code> ({stats.dimension} dimensions)\n"
+        f"Chunks: {stats.chunk_size} characters, overlap {stats.chunk_overlap}\n"
+        f"Store: {escape(stats.store)}"
+    )

@@ -1,0 +1,57 @@
+"""What the handlers share: the answerer, access rules, shortcuts, recent answers and a worker pool."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from bot.access import AllowList, RateLimiter
+from bot.shortcuts import Shortcut
+from index.models import Answer
+from index.service import QuestionAnswerer
+
+T = TypeVar("T")
+MAX_QUESTION = 1000
+
+
+class RecentAnswers:
+    """The last answers, by short key, for the inline buttons (bounded, oldest dropped first)."""
+
+    def __init__(self, capacity: int = 2000) -> None:
+        self._items: OrderedDict[str, Answer] = OrderedDict()
+        self._capacity = capacity
+
+    def put(self, answer: Answer) -> str:
+        key = secrets.token_urlsafe(8)
+        self._items[key] = answer
+        while len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+        return key
+
+    def get(self, key: str) -> Answer | None:
+        return self._items.get(key)
+
+
+@dataclass
+class BotServices:
+    """Collaborators of the Telegram handlers, built once in `bot.app`."""
+
+    answerer: QuestionAnswerer
+    allow: AllowList = field(default_factory=AllowList)
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
+    shortcuts: dict[str, Shortcut] = field(default_factory=dict)
+    recent: RecentAnswers = field(default_factory=RecentAnswers)
+    workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="answer"))
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run blocking retrieval off the event loop so other chats keep being served."""
+        return await asyncio.get_running_loop().run_in_executor(self.workers, work)
+
+    async def ask(self, question: str) -> Answer:
+        question = question[:MAX_QUESTION]
+        return await self.run(lambda: self.answerer.ask(question))

