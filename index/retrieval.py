@@ -9,8 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from index.embedding import Embedder
 from index.errors import IndexNotBuiltError
 from index.indexer import check_model
@@ -61,7 +59,6 @@ class Retrieval:
     """Retrieved passages, best first, with what answer extraction reuses."""
 
     passages: tuple[Passage, ...]
-    query_vector: np.ndarray
     expand: Callable[[str], Sequence[tuple[str, float]]]
 
 
@@ -127,7 +124,7 @@ class Retriever:
         return list(self.retrieve(question, limit, threshold).passages)
 
     def retrieve(self, question: str, limit: int, threshold: bool = True) -> Retrieval:
-        """Like `search`, also returning the query vector for answer extraction."""
+        """Like `search`, also returning the fuzzy term expansion for answer extraction."""
         snapshot = self._current()
         query = self._embedder.embed([question])[0]
         dense_hits = self._store.query(query, min(self.config.candidates, len(snapshot.chunks)))
@@ -148,7 +145,7 @@ class Retriever:
         if threshold:
             anchored = bool(lexical)
             scored = [p for p in scored if self._relevant(p, anchored)]
-        return Retrieval(tuple(scored[:limit]), query, snapshot.lexical.expand)
+        return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand)
 
     def _relevant(self, passage: Passage, anchored: bool) -> bool:
         if anchored:

@@ -26,8 +26,7 @@ class AnswerConfig:
 class QuestionAnswerer:
     """Answers questions over an index; knows nothing about Telegram or terminals."""
 
-    def __init__(self, embedder: Embedder, retriever: Retriever, config: AnswerConfig | None = None) -> None:
-        self._embedder = embedder
+    def __init__(self, retriever: Retriever, config: AnswerConfig | None = None) -> None:
         self.retriever = retriever
         self.config = config or AnswerConfig()
 
@@ -36,9 +35,7 @@ class QuestionAnswerer:
         retrieval = self.retriever.retrieve(question, self.config.rerank_pool)
         if not retrieval.passages:
             return build_answer(question, (), (), self.config.max_sentences)
-        sentences = score_sentences(
-            question, retrieval.query_vector, retrieval.passages, self._embedder.embed, retrieval.expand
-        )
+        sentences = score_sentences(question, retrieval.passages, retrieval.expand)
         best_sentence = {i: 0.0 for i in range(len(retrieval.passages))}
         for sentence in sentences:
             best_sentence[sentence.passage] = max(best_sentence[sentence.passage], sentence.score)
@@ -90,7 +87,7 @@ class Components:
     def answerer(self) -> QuestionAnswerer:
         s = self.settings
         retriever = Retriever(self.embedder, self.store, RetrievalConfig(min_relevance=s.min_relevance))
-        return QuestionAnswerer(self.embedder, retriever, AnswerConfig(top_k=s.top_k, max_sentences=s.answer_sentences))
+        return QuestionAnswerer(retriever, AnswerConfig(top_k=s.top_k, max_sentences=s.answer_sentences))
 
 
 def build(settings: Settings, embedder: Embedder | None = None, store: ChromaStore | None = None) -> Components:
