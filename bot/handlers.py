@@ -19,7 +19,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import render
@@ -111,6 +111,13 @@ async def _admitted(update: Update, context: Context, reply: bool = True) -> boo
     return True
 
 
+async def _typing(context: Context, chat_id: int) -> None:
+    try:
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except TelegramError as exc:  # cosmetic: never let it fail the answer
+        log.debug("no typing action: %s", exc)
+
+
 async def respond(update: Update, context: Context, question: str, search: bool = False) -> None:
     """Answer `question` in reply to the update's message."""
     message = update.effective_message
@@ -122,14 +129,13 @@ async def respond(update: Update, context: Context, question: str, search: bool 
             message, f"Ask me a question about the corpus, for example:\n<i>{EXAMPLES[0]}</i>", _quote(message)
         )
         return
-    try:
-        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-    except (BadRequest, Forbidden, RetryAfter) as exc:
-        log.debug("no typing action: %s", exc)
+    # "Typing…" goes out while we work, not before: it must not delay the answer.
+    typing = asyncio.create_task(_typing(context, message.chat_id))
     svc = services(context)
     if search:
         passages = await svc.run(lambda: svc.answerer.search(question))
         await send_all(message, render.passages_messages(passages), _quote(message))
+        await typing
         return
     answer = await svc.ask(question)
     markup = None
@@ -148,6 +154,7 @@ async def respond(update: Update, context: Context, question: str, search: bool 
             ]
         )
     await send_html(message, render.answer_message(answer), _quote(message), markup)
+    await typing
 
 
 # --- messages -------------------------------------------------------------------------------------

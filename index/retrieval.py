@@ -33,9 +33,7 @@ class RetrievalConfig:
     refresh_seconds: float = 30.0
 
 
-def passage_from(
-    chunk: StoredChunk, document: DocumentInfo, score: float, dense: float, lexical: float
-) -> Passage:
+def passage_from(chunk: StoredChunk, document: DocumentInfo, score: float, dense: float, lexical: float) -> Passage:
     meta: dict[str, Any] = chunk.metadata
     page = meta.get("page")
     return Passage(
@@ -130,7 +128,8 @@ class Retriever:
         snapshot = self._current()
         query = self._embedder.embed([question])[0]
         dense_hits = self._store.query(query, min(self.config.candidates, len(snapshot.chunks)))
-        dense = {hit.chunk_id: hit.similarity for hit in dense_hits if hit.chunk_id in snapshot.positions}
+        # Chunks not in the snapshot (an unfinished re-index, or one newer than our manifest) are skipped.
+        dense = {chunk_id: similarity for chunk_id, similarity in dense_hits if chunk_id in snapshot.positions}
         floor = min(dense.values(), default=0.0)
         lexical = {
             snapshot.chunks[hit.position].chunk_id: hit.coverage

@@ -74,6 +74,7 @@ class ChromaStore:
     def __init__(self, client_factory: Callable[[], Any], collection: str, description: str) -> None:
         self._client_factory = client_factory
         self._client: Any = None
+        self._handle: tuple[Any, Any] | None = None
         self._name = collection
         self.description = description
 
@@ -106,23 +107,30 @@ class ChromaStore:
         except CorpusbotError:
             raise
         except Exception as exc:
+            self._handle = None
             if _is_missing_collection(exc):
                 raise
             self._client = None
             log.warning("vector store call failed: %s", exc, exc_info=True)
             raise StoreUnavailableError() from exc
 
-    def _collection(self, client: Any, create: bool = False) -> Any:
+    def _collection(self, client: Any, create: bool = False, fresh: bool = False) -> Any:
+        """The collection handle, fetched once per client (a lookup costs a round trip)."""
+        if not fresh and self._handle is not None and self._handle[0] is client:
+            return self._handle[1]
         if create:
-            return client.get_or_create_collection(
+            collection = client.get_or_create_collection(
                 self._name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
-        return client.get_collection(self._name, embedding_function=None)
+        else:
+            collection = client.get_collection(self._name, embedding_function=None)
+        self._handle = (client, collection)
+        return collection
 
     def read_manifest(self) -> Manifest | None:
         def read(client: Any) -> Manifest | None:
             try:
-                collection = self._collection(client)
+                collection = self._collection(client, fresh=True)  # metadata may have changed elsewhere
             except Exception as exc:
                 if _is_missing_collection(exc):
                     return None
@@ -169,16 +177,16 @@ class ChromaStore:
 
         return self._call(count)
 
-    def query(self, embedding: np.ndarray, n_results: int) -> list[StoredChunk]:
-        def query(client: Any) -> list[StoredChunk]:
+    def query(self, embedding: np.ndarray, n_results: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the nearest chunks; texts come from the caller's snapshot."""
+
+        def query(client: Any) -> list[tuple[str, float]]:
             result = self._collection(client).query(
-                query_embeddings=[embedding], n_results=n_results, include=["documents", "metadatas", "distances"]
+                query_embeddings=[embedding], n_results=n_results, include=["distances"]
             )
             return [
-                StoredChunk(chunk_id, text or "", dict(meta or {}), 1.0 - float(distance))
-                for chunk_id, text, meta, distance in zip(
-                    result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
-                )
+                (chunk_id, 1.0 - float(distance))
+                for chunk_id, distance in zip(result["ids"][0], result["distances"][0])
             ]
 
         return self._call(query)
@@ -202,6 +210,7 @@ class ChromaStore:
 
     def drop(self) -> None:
         def drop(client: Any) -> None:
+            self._handle = None
             try:
                 client.delete_collection(self._name)
             except Exception as exc:
