@@ -322,7 +322,8 @@ def print_table(results: dict[str, Any]) -> None:
     if "serve" in results:
         b = results["serve"]
         print(f"serve: peak RSS {b['serve_peak_rss_mb']} MB, first answer after {b['start_to_first_answer_s']} s")
-        print(f"bot: {b['bot_users']} users at once, reply p50 {b['bot_reply_p50_ms']} ms, p95 {b['bot_reply_p95_ms']} ms")
+        print(f"bot: {b['bot_users']} users at once, reply p50 {b['bot_reply_p50_ms']} ms", end="")
+        print(f", p95 {b['bot_reply_p95_ms']} ms")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,7 @@ def build_application(settings: Settings, answerer: QuestionAnswerer) -> Applica
         allow=AllowList.of(settings.allowed_user_ids, settings.allowed_chat_ids),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         shortcuts=shortcuts,
+        typing_delay=settings.telegram_typing_delay,
     )
 
     async def post_init(application: Application) -> None:

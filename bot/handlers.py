@@ -111,8 +111,9 @@ async def _admitted(update: Update, context: Context, reply: bool = True) -> boo
     return True
 
 
-async def _typing(context: Context, chat_id: int) -> None:
+async def _typing(context: Context, chat_id: int, delay: float) -> None:
     try:
+        await asyncio.sleep(delay)
         await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
     except TelegramError as exc:  # cosmetic: never let it fail the answer
         log.debug("no typing action: %s", exc)
@@ -129,15 +130,16 @@ async def respond(update: Update, context: Context, question: str, search: bool 
             message, f"Ask me a question about the corpus, for example:\n<i>{EXAMPLES[0]}</i>", _quote(message)
         )
         return
-    # "Typing…" goes out while we work, not before: it must not delay the answer.
-    typing = asyncio.create_task(_typing(context, message.chat_id))
+    # "Typing…" only when the answer is not immediate, and never in the way of the answer itself.
+    typing = asyncio.create_task(_typing(context, message.chat_id, services(context).typing_delay))
     svc = services(context)
     if search:
         passages = await svc.run(lambda: svc.answerer.search(question))
+        typing.cancel()
         await send_all(message, render.passages_messages(passages), _quote(message))
-        await typing
         return
     answer = await svc.ask(question)
+    typing.cancel()
     markup = None
     if answer.answered:
         if context.user_data is not None:
@@ -154,7 +156,6 @@ async def respond(update: Update, context: Context, question: str, search: bool 
             ]
         )
     await send_html(message, render.answer_message(answer), _quote(message), markup)
-    await typing
 
 
 # --- messages -------------------------------------------------------------------------------------

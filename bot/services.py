@@ -46,7 +46,8 @@ class BotServices:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
     shortcuts: dict[str, Shortcut] = field(default_factory=dict)
     recent: RecentAnswers = field(default_factory=RecentAnswers)
-    workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="answer"))
+    typing_delay: float = 0.3
+    workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="answer"))
 
     async def run(self, work: Callable[[], T]) -> T:
         """Run blocking retrieval off the event loop so other chats keep being served."""

@@ -98,15 +98,16 @@ def buttons(call: tg.Call) -> list[str]:
     return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
 
 
-async def test_private_question_gets_cited_answer(bot: Running) -> None:
-    reply = await bot.reply_to(tg.message("When does the deployment start?", user_id=11), chat_id=11)
+async def test_private_question_gets_cited_answer(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
+    async with running_bot(corpus_settings, answerer, telegram_typing_delay=0.0) as bot:
+        reply = await bot.reply_to(tg.message("When does the deployment start?", user_id=11), chat_id=11)
+        typing = bot.api.sent("sendChatAction", chat_id=11)
     text = reply.params["text"]
     assert reply.params["parse_mode"] == "HTML"
     assert text.startswith("<b>") and ("7 et 8 juillet" in text or "immédiatement" in text)
     assert "<blockquote>" in text and "[1] Belarus nuclear deployment — 2023-06 — ¶ 1" in text
     assert telegram_html_errors(text) == []
     assert [b.split(":")[0] for b in buttons(reply)] == ["more", "full"]
-    typing = bot.api.sent("sendChatAction", chat_id=11)
     assert typing and typing[0].params["action"] == "typing" and typing[0].at <= reply.at
 
 
