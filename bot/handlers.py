@@ -19,7 +19,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot import render
@@ -54,14 +54,30 @@ def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-async def with_retry(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
-    """Run a Bot API call, waiting out flood control (429 RetryAfter) between attempts."""
-    for _ in range(attempts - 1):
+def is_transport_error(error: object) -> bool:
+    """A failure to talk to Telegram (5xx, refused, dropped, timed out), not Telegram saying no."""
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+async def with_retry(call: Callable[[], Awaitable[T]], attempts: int = 4, backoff: float = 0.5) -> T:
+    """Run a Bot API call, retrying what is safe to retry.
+
+    Flood control (429) is waited out. Errors where Telegram did not take the request (5xx, refused or
+    dropped connections) are retried with backoff. A timeout is not retried: the request may have gone
+    through, and a user must never get the same answer twice.
+    """
+    for attempt in range(attempts - 1):
         try:
             return await call()
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             log.warning("flood control: retrying in %.1f s", wait)
+            await asyncio.sleep(wait)
+        except NetworkError as exc:
+            if not is_transport_error(exc) or isinstance(exc, TimedOut):
+                raise
+            wait = backoff * 2**attempt
+            log.warning("Bot API call failed (%s): retrying in %.1f s", exc, wait)
             await asyncio.sleep(wait)
     return await call()
 
@@ -401,6 +417,10 @@ async def on_error(update: object, context: Context) -> None:
     """The one error handler: the log gets the traceback, the user a short apology."""
     error = context.error
     log.error("error while handling an update", exc_info=error)
+    if is_transport_error(error):
+        # Talking to Telegram failed (after retries), or timed out when the answer may well have
+        # arrived: an apology would fail too, or follow an answer the user already has.
+        return
     text = (
         f"⚠️ {html.escape(error.friendly)}"
         if isinstance(error, CorpusbotError)

@@ -84,7 +84,7 @@ def answer_message(answer: Answer, quote_limit: int = QUOTE_LIMIT) -> str:
 
 def citation_messages(citations: Sequence[Citation], header: str = "") -> list[str]:
     """Each citation with its whole passage; split on passage boundaries, long passages trimmed."""
-    blocks = [escape(header)] if header else []
+    blocks = [escaped_clip(header, 500)] if header else []
     for c in citations:
         head = citation_line(c.number, c.title, c.date, c.position, c.url)
         room = MAX_MESSAGE - len(head) - len("\n<blockquote></blockquote>")
@@ -126,7 +126,9 @@ def split_text(text: str, limit: int) -> list[str]:
             cut = rest.rfind(" ", 0, size)
             size = cut if cut > size // 2 else size
         pieces.append(rest[:size])
-        rest = rest[size:].lstrip()
+        rest = rest[size:]
+        if rest.startswith(" "):  # the space we cut at
+            rest = rest[1:]
     return pieces or [""]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -47,6 +47,7 @@ class LexicalIndex:
         }
         self._idf = {term: self._idf_for(len(rows)) for term, rows in postings.items()}
         self._fuzzy_cutoff = fuzzy_cutoff
+        self._common_df = max(256, self.size // 50)
         buckets: dict[str, list[str]] = defaultdict(list)
         for term in self._postings:
             if len(term) >= 3 and not term.isdigit():
@@ -70,11 +71,19 @@ class LexicalIndex:
                 found.setdefault(match, (score / 100.0) ** 2)
         return tuple(found.items())
 
-    def search(self, query: str, limit: int) -> list[LexicalHit]:
+    def search(self, query: str, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:
+        """The best chunks for `query`, best first.
+
+        Terms found in few chunks are scored over their whole posting lists; terms found in many
+        chunks (over `common_df`) only add to chunks already found (by rare terms or in
+        `candidates`, e.g. the dense hits), so the cost does not grow with the corpus.
+        """
         query_terms = list(dict.fromkeys(terms(query)))
         if not query_terms or not self.size:
             return []
-        scores = np.zeros(self.size, dtype=np.float32)
+        rare_positions: list[np.ndarray] = []
+        rare_gains: list[np.ndarray] = []
+        common: list[tuple[str, float]] = []
         best_possible = 0.0
         for term in query_terms:
             expansions = self.expand(term)
@@ -82,11 +91,32 @@ class LexicalIndex:
             best_possible += max((self._idf[t] * w for t, w in expansions), default=self._idf_for(0)) * (K1 + 1)
             for expansion, weight in expansions:
                 positions, tf = self._postings[expansion]
-                gain = weight * self._idf[expansion] * tf * (K1 + 1) / (tf + self._norm[positions])
-                np.add.at(scores, positions, gain)
+                if len(positions) > self._common_df:
+                    common.append((expansion, weight))
+                    continue
+                rare_positions.append(positions)
+                rare_gains.append(self._gain(expansion, weight, positions, tf))
+        pool = np.concatenate([*rare_positions, np.asarray(candidates, dtype=np.int64)])
+        if pool.size == 0:
+            return []
+        chunks, inverse = np.unique(pool, return_inverse=True)
+        rare_count = sum(len(p) for p in rare_positions)
+        gains = np.concatenate(rare_gains) if rare_gains else np.zeros(0, dtype=np.float32)
+        scores = np.bincount(inverse[:rare_count], weights=gains, minlength=len(chunks)).astype(np.float64)
+        for expansion, weight in common:
+            positions, tf = self._postings[expansion]
+            at = np.minimum(np.searchsorted(positions, chunks), len(positions) - 1)
+            present = positions[at] == chunks
+            scores += np.where(present, self._gain(expansion, weight, chunks, tf[at]), 0.0)
         count = int(np.count_nonzero(scores))
         if count == 0:
             return []
         top = np.argpartition(-scores, min(limit, count) - 1)[: min(limit, count)]
         top = top[np.argsort(-scores[top])]
-        return [LexicalHit(int(p), float(scores[p]), float(scores[p]) / best_possible) for p in top if scores[p] > 0]
+        return [
+            LexicalHit(int(chunks[i]), float(scores[i]), float(scores[i]) / best_possible) for i in top if scores[i] > 0
+        ]
+
+    def _gain(self, term: str, weight: float, positions: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """BM25 contribution of `term` to the chunks at `positions`, which contain it `tf` times."""
+        return weight * self._idf[term] * tf * (K1 + 1) / (tf + self._norm[positions])

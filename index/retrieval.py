@@ -133,7 +133,9 @@ class Retriever:
         floor = min(dense.values(), default=0.0)
         lexical = {
             snapshot.chunks[hit.position].chunk_id: hit.coverage
-            for hit in snapshot.lexical.search(question, self.config.candidates)
+            for hit in snapshot.lexical.search(
+                question, self.config.candidates, [snapshot.positions[chunk_id] for chunk_id in dense]
+            )
         }
         scored: list[Passage] = []
         for chunk_id in dense.keys() | lexical.keys():

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     allowed_chat_ids: Annotated[tuple[int, ...], NoDecode] = ()
     rate_limit_per_minute: int = Field(default=12, ge=0)
     telegram_typing_delay: float = Field(default=0.3, ge=0.0)
+    telegram_timeout: float = Field(default=10.0, gt=0.0)
     shortcuts_file: Path | None = Path("shortcuts.toml")
 
     log_level: str = "INFO"

@@ -33,6 +33,7 @@ class FakeBotAPI:
         self.token = token
         self.calls: list[Call] = []
         self.failures: dict[str, list[tuple[int, dict[str, Any]] | str]] = {}
+        self.delays: dict[str, list[float]] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(10_000)
@@ -71,6 +72,10 @@ class FakeBotAPI:
         self._updates.append(update)
         self._new_update.set()
         return update_id
+
+    def delay_next(self, method: str, seconds: float) -> None:
+        """Answer the next call of `method` normally, but only after `seconds` (it does take effect)."""
+        self.delays.setdefault(method, []).append(seconds)
 
     def fail_next(self, method: str, *responses: tuple[int, dict[str, Any]] | str) -> None:
         """Make the next calls of `method` fail: (status, body) replies, or "drop" to cut the connection."""
@@ -135,7 +140,10 @@ class FakeBotAPI:
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         self._record(method, params)
-        return web.json_response({"ok": True, "result": self._result(method, params)})
+        result = self._result(method, params)
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method].pop(0))
+        return web.json_response({"ok": True, "result": result})
 
     def _record(self, method: str, params: dict[str, Any]) -> None:
         self.calls.append(Call(method, params))

@@ -6,24 +6,19 @@ import asyncio
 import io
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from telegram import Update
-from telegram.ext import Application
 
-from bot.app import build_application, log_handler
+from bot.app import log_handler
 from index.embedding import Embedder
 from index.service import QuestionAnswerer, build
 from index.settings import Settings
 from tests import fake_telegram as tg
+from tests.bot_harness import TOKEN, Running, buttons, running_bot
 from tests.conftest import ROOT, SEED_CORPUS
 from tests.telegram_html import telegram_html_errors
 
 pytestmark = pytest.mark.model
-TOKEN = "123456:TEST-token_value-abcdef"
 SPECIAL_SENTENCE = "Escaping rules: a <b>tag</b> & an ampersand & the <script> element must stay plain text."
 
 
@@ -51,51 +46,10 @@ def answerer(corpus_settings: Settings, default_embedder: Embedder) -> QuestionA
     return components.answerer()
 
 
-@dataclass
-class Running:
-    api: tg.FakeBotAPI
-    app: Application  # type: ignore[type-arg]
-
-    async def reply_to(self, update: dict[str, Any], chat_id: int, timeout: float = 20.0) -> tg.Call:
-        before = len(self.api.sent(chat_id=chat_id))
-        self.api.push(update)
-        calls = await self.api.wait_for(
-            lambda c: c.method == "sendMessage" and int(c.params["chat_id"]) == chat_id and not c.params.get("_failed"),
-            timeout,
-            count=before + 1,
-        )
-        return calls[before]
-
-
-@asynccontextmanager
-async def running_bot(settings: Settings, answerer: QuestionAnswerer, **overrides: Any) -> AsyncIterator[Running]:
-    api = tg.FakeBotAPI(TOKEN)
-    await api.start()
-    configured = settings.model_copy(update={"telegram_api_base_url": api.base_url, **overrides})
-    app = build_application(configured, answerer)
-    async with app:
-        if app.post_init is not None:  # what run_polling/run_webhook do after initialize()
-            await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES)
-        try:
-            yield Running(api, app)
-        finally:
-            await app.updater.stop()
-            await app.stop()
-    await api.stop()
-
-
 @pytest.fixture
 async def bot(corpus_settings: Settings, answerer: QuestionAnswerer) -> AsyncIterator[Running]:
     async with running_bot(corpus_settings, answerer) as running:
         yield running
-
-
-def buttons(call: tg.Call) -> list[str]:
-    markup = call.params.get("reply_markup") or {}
-    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
 
 
 async def test_private_question_gets_cited_answer(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
@@ -328,9 +282,11 @@ async def test_token_never_logged(corpus_settings: Settings, answerer: QuestionA
     root.setLevel(logging.DEBUG)
     try:
         async with running_bot(corpus_settings, answerer) as running:
-            running.api.fail_next("sendMessage", (500, {"ok": False, "error_code": 500, "description": "boom"}))
+            bad = (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
+            running.api.fail_next("sendMessage", bad, bad)  # the answer, then the apology
             running.api.push(tg.message("combien de brigades ?", user_id=111))
-            await running.api.wait_for(lambda c: c.method == "sendMessage" and not c.params.get("_failed"))
+            await running.api.wait_for(lambda c: c.method == "sendMessage", count=2)
+            await running.api.quiet(0.3)
     finally:
         root.removeHandler(handler)
         root.setLevel(level)

@@ -1,0 +1,109 @@
+"""Faults and bad input: broken corpus files, a vanishing file, and an unreliable Telegram API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+import index.indexer
+from index.service import QuestionAnswerer, build
+from index.settings import Settings
+from tests import fake_telegram as tg
+from tests.bot_harness import TOKEN, running_bot
+from tests.fakes import HashingEmbedder, minimal_pdf
+
+GOOD = {
+    "reactor.txt": "The alpha reactor opened in March. Engineers praised the alpha design.",
+    "bridge.md": "---\ntitle: Bridges\n---\nBeta bridges span the river. The beta bridge was painted green.",
+}
+
+
+def test_every_bad_file_is_reported_and_the_rest_indexed(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, text in GOOD.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 10)
+    (corpus / "invalid.txt").write_bytes(b"caf\xe9 cr\xe8me " * 20)
+    with (corpus / "huge.txt").open("wb") as handle:  # 50 MB, over the 20 MB default limit
+        handle.write(b"word " * 10_000_000)
+    (corpus / "scanned.pdf").write_bytes(minimal_pdf([""]))
+    (corpus / "vanishing.txt").write_text("This file is deleted between the scan and the read.")
+
+    real_listing = index.indexer.iter_corpus_files
+
+    def listing_then_delete(root: Path) -> Iterator[Path]:
+        paths = list(real_listing(root))
+        (root / "vanishing.txt").unlink()  # the race: listed, then gone before it is read
+        return iter(paths)
+
+    monkeypatch.setattr(index.indexer, "iter_corpus_files", listing_then_delete)
+    report = build(settings, embedder=HashingEmbedder()).indexer().run(corpus)
+
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert reasons.keys() == {"empty.txt", "binary.txt", "invalid.txt", "huge.txt", "scanned.pdf", "vanishing.txt"}
+    assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"]
+    assert "UTF-8" in reasons["invalid.txt"] and "too large (50.0 MB" in reasons["huge.txt"]
+    assert "no extractable text" in reasons["scanned.pdf"] and "disappeared" in reasons["vanishing.txt"]
+    assert report.documents == 2 and set(report.added) == set(GOOD)
+    answerer = build(settings, embedder=HashingEmbedder()).answerer()
+    assert answerer.search("beta bridge painted")[0].doc_id == "bridge.md"
+
+
+@pytest.fixture
+def small_answerer(settings: Settings, corpus: Path) -> QuestionAnswerer:
+    for name, text in GOOD.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    components = build(settings, embedder=HashingEmbedder())
+    components.indexer().run(corpus)
+    return components.answerer()
+
+
+@pytest.fixture
+def bot_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"telegram_bot_token": SecretStr(TOKEN), "shortcuts_file": None})
+
+
+async def test_flaky_telegram_loses_nothing_and_answers_once(
+    bot_settings: Settings, small_answerer: QuestionAnswerer
+) -> None:
+    error_500 = (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
+    flood = (
+        429,
+        {"ok": False, "error_code": 429, "description": "Too Many Requests", "parameters": {"retry_after": 1}},
+    )
+    async with running_bot(bot_settings, small_answerer) as bot:
+        bot.api.fail_next("getUpdates", error_500, "drop")
+        bot.api.fail_next("sendMessage", error_500, "drop", flood, error_500)
+        users = range(500, 506)
+        for user in users:
+            bot.api.push(tg.message("beta bridge painted", user_id=user))
+        await bot.api.wait_for(
+            lambda c: c.method == "sendMessage" and not c.params.get("_failed"), timeout=60, count=len(users)
+        )
+        await asyncio.sleep(1.5)  # anything duplicated would show up by now
+        for user in users:
+            delivered = [c for c in bot.api.sent(chat_id=user) if not c.params.get("_failed")]
+            assert len(delivered) == 1, f"user {user} got {len(delivered)} answers"
+            assert "beta bridge" in delivered[0].params["text"]
+        assert len([c for c in bot.api.calls if c.params.get("_failed")]) == 6
+
+
+async def test_timeouts_are_not_retried_into_duplicates(
+    bot_settings: Settings, small_answerer: QuestionAnswerer
+) -> None:
+    async with running_bot(bot_settings.model_copy(update={"telegram_timeout": 0.5}), small_answerer) as bot:
+        bot.api.delay_next("sendMessage", 1.5)  # Telegram takes it, but answers after our timeout
+        bot.api.push(tg.message("beta bridge painted", user_id=601))
+        await bot.api.wait_for(lambda c: c.method == "sendMessage" and int(c.params["chat_id"]) == 601)
+        await asyncio.sleep(2.5)
+        delivered = bot.api.sent(chat_id=601)
+        assert len(delivered) == 1 and "beta bridge" in delivered[0].params["text"]
+        # The bot keeps serving afterwards.
+        reply = await bot.reply_to(tg.message("alpha reactor design", user_id=602), chat_id=602)
+        assert "alpha reactor" in reply.params["text"]
