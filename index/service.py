@@ -36,23 +36,18 @@ class QuestionAnswerer:
         if not retrieval.passages:
             return build_answer(question, (), (), self.config.max_sentences)
         sentences = score_sentences(question, retrieval.passages, retrieval.expand)
-        best_sentence = {i: 0.0 for i in range(len(retrieval.passages))}
+        best_sentence = [0.0] * len(retrieval.passages)
         for sentence in sentences:
             best_sentence[sentence.passage] = max(best_sentence[sentence.passage], sentence.score)
-        order = sorted(
-            range(len(retrieval.passages)),
-            key=lambda i: retrieval.passages[i].score + self.config.rerank_weight * best_sentence[i],
-            reverse=True,
-        )
-        passages = [
-            replace(
-                retrieval.passages[i], score=retrieval.passages[i].score + self.config.rerank_weight * best_sentence[i]
-            )
-            for i in order[: self.config.top_k]
+        # Passages whose sentences carry the kind of answer asked for move up.
+        reranked = [
+            replace(p, score=p.score + self.config.rerank_weight * best_sentence[i])
+            for i, p in enumerate(retrieval.passages)
         ]
-        renumbered = [
-            replace(s, passage=order.index(s.passage)) for s in sentences if s.passage in order[: self.config.top_k]
-        ]
+        order = sorted(range(len(reranked)), key=lambda i: reranked[i].score, reverse=True)[: self.config.top_k]
+        new_position = {old: new for new, old in enumerate(order)}
+        passages = [reranked[i] for i in order]
+        renumbered = [replace(s, passage=new_position[s.passage]) for s in sentences if s.passage in new_position]
         return build_answer(question, passages, renumbered, self.config.max_sentences)
 
     def search(self, question: str, limit: int | None = None) -> list[Passage]:

@@ -333,3 +333,55 @@ async def test_serve_command_answers_through_the_fake_server(
         await api.stop()
     log = stderr.decode()
     assert "getUpdates" in log and TOKEN not in log
+
+
+async def test_serve_in_webhook_mode(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
+    import os
+    import sys
+
+    import aiohttp
+
+    from tests.chroma_server import free_port
+
+    api = tg.FakeBotAPI(TOKEN)
+    await api.start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "TELEGRAM_WEBHOOK_URL": f"https://bot.example.org:{port}/telegram",
+        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret-webhook",
+        "CORPUS_DIR": str(corpus_settings.corpus_dir),
+        "INDEX_DIR": str(corpus_settings.index_dir),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "corpusbot", "serve", env=env, cwd=str(ROOT), stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        [registered] = await api.wait_for(lambda c: c.method == "setWebhook", timeout=60)
+        assert registered.params["url"] == f"https://bot.example.org:{port}/telegram"
+        assert registered.params["secret_token"] == "s3cret-webhook"
+        update = {"update_id": 1, **tg.message("Where did Putin and Lukashenko meet?", user_id=131)}
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{port}/telegram"
+            for _ in range(100):  # the listener may come up just after setWebhook
+                try:
+                    async with session.post(url, json=update) as refused:
+                        assert refused.status == 403  # no secret: not from Telegram
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("webhook listener never came up")
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-webhook"}
+            async with session.post(url, json=update, headers=headers) as accepted:
+                assert accepted.status == 200
+        [reply] = await api.wait_for(lambda c: c.method == "sendMessage", timeout=60)
+        assert "Sotchi" in reply.params["text"] and int(reply.params["chat_id"]) == 131
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.communicate(), 30)
+        await api.stop()
