@@ -42,20 +42,7 @@ def passages_text(passages: list[Passage], width: int = 100) -> str:
 
 
 def passages_json(question: str, passages: list[Passage]) -> str:
-    rows = [
-        {
-            "doc_id": p.doc_id,
-            "title": p.title,
-            "date": p.date,
-            "url": p.url,
-            "position": p.position,
-            "start": p.start,
-            "end": p.end,
-            "passage": p.text,
-            "score": round(p.score, 4),
-        }
-        for p in passages
-    ]
+    rows = [p.cite(number).as_dict() for number, p in enumerate(passages, start=1)]
     return json.dumps({"question": question, "found": bool(rows), "passages": rows}, ensure_ascii=False, indent=2)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from index.chunking import split_sentences
-from index.models import Answer, Citation, Passage
+from index.models import Answer, Passage
 from index.text import fold, terms
 
 
@@ -149,21 +149,7 @@ def build_answer(
     """The answer: best sentence(s) of the best passage, and a citation per passage."""
     if not passages:
         return Answer(question=question, answered=False)
-    citations = tuple(
-        Citation(
-            number=i + 1,
-            doc_id=p.doc_id,
-            title=p.title,
-            date=p.date,
-            url=p.url,
-            position=p.position,
-            passage=p.text,
-            score=p.score,
-            start=p.start,
-            end=p.end,
-        )
-        for i, p in enumerate(passages)
-    )
+    citations = tuple(p.cite(i + 1) for i, p in enumerate(passages))
     in_best = sorted((s for s in sentences if s.passage == 0), key=lambda s: s.score, reverse=True)
     if not in_best:
         return Answer(question=question, answered=True, sentences=(passages[0].text,), citations=citations)

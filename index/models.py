@@ -60,6 +60,21 @@ class Passage:
         where = f"p. {self.page}" if self.page is not None else f"¶ {self.paragraph}"
         return f"{where}, chars {self.start}–{self.end}"
 
+    def cite(self, number: int) -> Citation:
+        """This passage as citation `number` of an answer."""
+        return Citation(
+            number=number,
+            doc_id=self.doc_id,
+            title=self.title,
+            date=self.date,
+            url=self.url,
+            position=self.position,
+            passage=self.text,
+            score=self.score,
+            start=self.start,
+            end=self.end,
+        )
+
 
 @dataclass(frozen=True)
 class Citation:
