@@ -72,10 +72,6 @@ def quiet_http_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _group_chats() -> filters.BaseFilter:
-    return filters.ChatType.GROUPS
-
-
 def build_application(settings: Settings, answerer: QuestionAnswerer) -> Application:
     """The bot, wired to `answerer`; `settings` gives the token, API URL, access rules and shortcuts."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
@@ -134,7 +130,7 @@ def build_application(settings: Settings, answerer: QuestionAnswerer) -> Applica
         MessageHandler(messages & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, handlers.private_text)
     )
     application.add_handler(
-        MessageHandler(messages & _group_chats() & filters.TEXT & ~filters.COMMAND, handlers.group_text)
+        MessageHandler(messages & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, handlers.group_text)
     )
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(InlineQueryHandler(handlers.inline_query))

@@ -26,7 +26,7 @@ from bot import render
 from bot.services import BotServices
 from bot.shortcuts import suggest
 from index.errors import CorpusbotError
-from index.models import Answer
+from index.models import Answer, IndexStats
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -301,21 +301,20 @@ async def source_command(update: Update, context: Context) -> None:
 
 
 async def docs_command(update: Update, context: Context) -> None:
-    message = update.effective_message
-    if message is None or not await _admitted(update, context):
-        return
-    svc = services(context)
-    stats = await svc.run(svc.answerer.stats)
-    await send_all(message, render.docs_messages(stats.docs), _quote(message))
+    await _reply_with_stats(update, context, lambda stats: render.docs_messages(stats.docs))
 
 
 async def stats_command(update: Update, context: Context) -> None:
+    await _reply_with_stats(update, context, lambda stats: [render.stats_message(stats)])
+
+
+async def _reply_with_stats(update: Update, context: Context, show: Callable[[IndexStats], list[str]]) -> None:
     message = update.effective_message
     if message is None or not await _admitted(update, context):
         return
     svc = services(context)
     stats = await svc.run(svc.answerer.stats)
-    await send_html(message, render.stats_message(stats), _quote(message))
+    await send_all(message, show(stats), _quote(message))
 
 
 async def shortcut_command(update: Update, context: Context) -> None:

@@ -8,10 +8,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from corpusbot import render
 from index.errors import CorpusbotError
 from index.settings import Settings
+
+if TYPE_CHECKING:  # the heavy modules load only for the commands that need them
+    from index.service import Components, QuestionAnswerer
 
 log = logging.getLogger("corpusbot")
 
@@ -116,12 +120,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     raise AssertionError(args.command)
 
 
-def _index(components: object, settings: Settings, args: argparse.Namespace) -> int:
+def _index(components: Components, settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from index.service import Components
-
-    assert isinstance(components, Components)
     bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=args.quiet or None, file=sys.stderr)
 
     def progress(done: int, total: int) -> None:
@@ -137,10 +138,7 @@ def _index(components: object, settings: Settings, args: argparse.Namespace) -> 
     return 0
 
 
-def _chat(answerer: object) -> int:
-    from index.service import QuestionAnswerer
-
-    assert isinstance(answerer, QuestionAnswerer)
+def _chat(answerer: QuestionAnswerer) -> int:
     print("Ask a question about the corpus (empty line or Ctrl-D to quit).")
     while True:
         try:

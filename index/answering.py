@@ -64,7 +64,7 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]+(?:[ -][A-Z][a-zà-ÿ]+
 _PLACE_CUES = re.compile(r"\b(a|en|au|aux|near|in|at|pres de|dans) [A-Z]")
 
 # Sentences are scored without embedding them: on the development questions, adding a dense
-# sentence similarity improved the key sentence once in 36 questions but tripled answer latency.
+# sentence similarity improved the key sentence once in 36 questions but doubled answer latency.
 _ANSWER_WEIGHTS = {"lexical": 0.25, "type": 0.3}
 
 

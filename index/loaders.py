@@ -126,7 +126,7 @@ def _load_plain(data: bytes, doc_id: str) -> Document:
     if inline and "date" not in meta:
         meta["date"] = inline.group(1)
         pos = inline.end()
-    return _document(doc_id, raw[pos:], pos, meta, data)
+    return _document(doc_id, raw[pos:], pos, meta)
 
 
 def _load_markdown(data: bytes, doc_id: str) -> Document:
@@ -145,7 +145,7 @@ def _load_markdown(data: bytes, doc_id: str) -> Document:
         heading = _MD_HEADING.search(body)
         if heading:
             meta["title"] = heading.group(1)
-    return _document(doc_id, body, pos, meta, data)
+    return _document(doc_id, body, pos, meta)
 
 
 _HTML_DROP = "script, style, noscript, nav, header, footer, aside, form, template, svg"
@@ -187,7 +187,7 @@ def _load_html(data: bytes, doc_id: str) -> Document:
         )
         paragraphs = [re.sub(r"\s+", " ", text).strip() for text in texts]
     body = "\n\n".join(p for p in paragraphs if p)
-    return _document(doc_id, body, 0, meta, data)
+    return _document(doc_id, body, 0, meta)
 
 
 def _load_pdf(data: bytes, doc_id: str) -> Document:
@@ -212,7 +212,7 @@ def _load_pdf(data: bytes, doc_id: str) -> Document:
         parts.append(text)
         offset += len(text) + 2
     meta = {"title": str(info.title or "") if info else ""}
-    return _document(doc_id, "\n\n".join(parts), 0, meta, data, pages=tuple(pages))
+    return _document(doc_id, "\n\n".join(parts), 0, meta, pages=tuple(pages))
 
 
 def _document(
@@ -220,7 +220,6 @@ def _document(
     body: str,
     body_offset: int,
     meta: dict[str, str],
-    data: bytes,
     pages: tuple[tuple[int, int], ...] = (),
 ) -> Document:
     fallback_title, fallback_date = _title_from_filename(doc_id)
@@ -234,7 +233,6 @@ def _document(
         lang=meta.get("lang", ""),
         body_offset=body_offset,
         pages=pages,
-        content_hash=content_hash(data),
     )
 
 

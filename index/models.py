@@ -20,7 +20,6 @@ class Document:
     body_offset: int = 0
     # For paginated sources: (start offset in `text`, page number) pairs, sorted.
     pages: tuple[tuple[int, int], ...] = ()
-    content_hash: str = ""
 
 
 @dataclass(frozen=True)

@@ -60,12 +60,11 @@ class Manifest:
 
 @dataclass(frozen=True)
 class StoredChunk:
-    """One row of the store: id, text, metadata and (for queries) cosine similarity."""
+    """One row of the store: id, text and metadata."""
 
     chunk_id: str
     text: str
     metadata: dict[str, Any]
-    similarity: float = 0.0
 
 
 class ChromaStore:
