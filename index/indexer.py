@@ -136,11 +136,8 @@ class Indexer:
 
     def _scan(self, corpus_dir: Path, old_docs: dict[str, DocumentInfo]) -> _Scan:
         """Hash every file; parse only those whose version differs from the manifest's."""
-        if not corpus_dir.is_dir():
-            raise LoaderError(f"Corpus folder not found: {corpus_dir}")
         scan = _Scan()
-        for path in iter_corpus_files(corpus_dir):
-            doc_id = path.relative_to(corpus_dir).as_posix()
+        for doc_id, path in iter_corpus_files(corpus_dir):
             try:
                 data = read_file(path, self._max_file_bytes)
                 version = version_key(content_hash(data), self._chunk_size, self._chunk_overlap)

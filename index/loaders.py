@@ -34,24 +34,23 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def iter_corpus_files(root: Path) -> Iterator[Path]:
-    """Every regular file under `root`, sorted, hidden files and folders excluded."""
+def iter_corpus_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """(doc_id, path) of every regular file under `root`, sorted, hidden files and folders excluded."""
+    if not root.is_dir():
+        raise LoaderError(f"Corpus folder not found: {root}")
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
             continue
         if path.is_file():
-            yield path
+            yield rel.as_posix(), path
 
 
 def load_corpus(root: Path, max_bytes: int) -> LoadResult:
     """Load every supported file under `root`; unreadable ones are skipped with a reason."""
-    if not root.is_dir():
-        raise LoaderError(f"Corpus folder not found: {root}")
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
-    for path in iter_corpus_files(root):
-        doc_id = path.relative_to(root).as_posix()
+    for doc_id, path in iter_corpus_files(root):
         try:
             documents.append(load_file(path, doc_id, max_bytes))
         except LoaderError as exc:

@@ -37,10 +37,10 @@ def test_every_bad_file_is_reported_and_the_rest_indexed(
 
     real_listing = index.indexer.iter_corpus_files
 
-    def listing_then_delete(root: Path) -> Iterator[Path]:
-        paths = list(real_listing(root))
+    def listing_then_delete(root: Path) -> Iterator[tuple[str, Path]]:
+        entries = list(real_listing(root))
         (root / "vanishing.txt").unlink()  # the race: listed, then gone before it is read
-        return iter(paths)
+        return iter(entries)
 
     monkeypatch.setattr(index.indexer, "iter_corpus_files", listing_then_delete)
     report = build(settings, embedder=HashingEmbedder()).indexer().run(corpus)
