@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from typing import IO
 
 from telegram import BotCommand, Update
@@ -32,13 +33,13 @@ _TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]{6,}")
 class RedactingFilter(logging.Filter):
     """Replaces the bot token (and anything shaped like one) in log records, tracebacks included."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, *hidden: str) -> None:
         super().__init__()
-        self._secret = secret
+        self._secrets = [secret for secret in hidden if secret]
 
     def redact(self, text: str) -> str:
-        if self._secret:
-            text = text.replace(self._secret, "<token>")
+        for secret in self._secrets:
+            text = text.replace(secret, "<secret>" if not _TOKEN_SHAPE.fullmatch(secret) else "<token>")
         return _TOKEN_SHAPE.sub("<token>", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -50,19 +51,25 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def log_handler(token: str, stream: IO[str] | None = None) -> logging.Handler:
-    """A stream handler that never writes the token."""
+def log_handler(*hidden: str, stream: IO[str] | None = None) -> logging.Handler:
+    """A stream handler that never writes the token (or any other secret given)."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(token))
+    handler.addFilter(RedactingFilter(*hidden))
     return handler
 
 
-def configure_logging(settings: Settings) -> None:
-    """Log to stderr with the token redacted; httpx request lines (which carry the URL) silenced."""
+def webhook_secret(settings: Settings) -> str:
+    """The configured webhook secret, or a random one for this run: a webhook is never left open."""
+    configured = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
+    return configured.strip() or secrets.token_urlsafe(32)
+
+
+def configure_logging(settings: Settings, *hidden: str) -> None:
+    """Log to stderr with the token and `hidden` values redacted; httpx request lines (which carry the URL) silenced."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     root = logging.getLogger()
-    root.handlers[:] = [log_handler(token)]
+    root.handlers[:] = [log_handler(token, *hidden)]
     root.setLevel(settings.log_level.upper())
     quiet_http_logs()
 
@@ -142,14 +149,16 @@ def serve(settings: Settings) -> int:
     """`corpusbot serve`: load the model and index, then poll (or listen for webhooks) until stopped."""
     from index.service import build
 
-    configure_logging(settings)
+    secret = webhook_secret(settings) if settings.telegram_webhook_url else ""
+    configure_logging(settings, secret)
     answerer = build(settings).answerer()
     answerer.retriever.reload()  # load the index now: fail fast, and make the first answer quick
     answerer.ask("warm up")
     application = build_application(settings, answerer)
     if settings.telegram_webhook_url:
         log.info("webhook mode on %s:%s", settings.telegram_webhook_listen, settings.telegram_webhook_port)
-        secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
+        if not settings.telegram_webhook_secret:
+            log.info("TELEGRAM_WEBHOOK_SECRET is empty: registered a random secret for this run")
         application.run_webhook(
             listen=settings.telegram_webhook_listen,
             port=settings.telegram_webhook_port,

@@ -89,6 +89,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from index.service import build
 
     components = build(settings)
+    try:
+        return _run_core(args, settings, components)
+    finally:
+        components.store.close()  # let go of the embedded index as soon as the command is done
+
+
+def _run_core(args: argparse.Namespace, settings: Settings, components: Components) -> int:
     if args.command == "index":
         return _index(components, settings, args)
     answerer = components.answerer()

@@ -40,3 +40,15 @@ class StoreUnavailableError(CorpusbotError):
 
 class LoaderError(CorpusbotError):
     """A document could not be read; the indexer reports and skips it."""
+
+
+class IndexBusyError(CorpusbotError):
+    """Another process holds the embedded index; it serves one process at a time."""
+
+    def __init__(self, folder: object, holder: str) -> None:
+        super().__init__(
+            f"The index at {folder} is in use by another corpusbot process: {holder}. The embedded index "
+            "serves one process at a time; wait for it to finish (or stop it), or run a Chroma server "
+            "(CHROMA_HOST) to share one index between several processes."
+        )
+        self.holder = holder

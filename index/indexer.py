@@ -89,6 +89,7 @@ class Indexer:
 
     def run(self, corpus_dir: Path, rebuild: bool = False, progress: ProgressCallback = _no_progress) -> IndexReport:
         started = time.perf_counter()
+        self._store.lock_for_writing()
         if rebuild:
             self._store.drop()
         previous = self._store.read_manifest()
@@ -137,9 +138,12 @@ class Indexer:
     def _scan(self, corpus_dir: Path, old_docs: dict[str, DocumentInfo]) -> _Scan:
         """Hash every file; parse only those whose version differs from the manifest's."""
         scan = _Scan()
-        for doc_id, path in iter_corpus_files(corpus_dir):
+        for entry in iter_corpus_files(corpus_dir):
+            doc_id = entry.doc_id
             try:
-                data = read_file(path, self._max_file_bytes)
+                if entry.problem:
+                    raise LoaderError(entry.problem)
+                data = read_file(entry.path, self._max_file_bytes)
                 version = version_key(content_hash(data), self._chunk_size, self._chunk_overlap)
                 old = old_docs.get(doc_id)
                 if old is None or old.version != version:

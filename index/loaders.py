@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,27 +36,66 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def iter_corpus_files(root: Path) -> Iterator[tuple[str, Path]]:
-    """(doc_id, path) of every regular file under `root`, sorted, hidden files and folders excluded."""
+@dataclass(frozen=True)
+class CorpusFile:
+    """A file found in the corpus folder: its id, the real path to read, or why it must not be read."""
+
+    doc_id: str
+    path: Path
+    problem: str = ""
+
+
+def iter_corpus_files(root: Path) -> Iterator[CorpusFile]:
+    """Every file under `root`, sorted by id, hidden files and folders excluded.
+
+    Symbolic links are followed only when their real target stays inside `root`; links that lead
+    outside, dangle or loop come back with a `problem` and are never read.
+    """
     if not root.is_dir():
         raise LoaderError(f"Corpus folder not found: {root}")
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.is_file():
-            yield rel.as_posix(), path
+    real_root = root.resolve()
+    found: list[CorpusFile] = []
+    for folder, subfolders, files in os.walk(root, followlinks=False):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        base = Path(folder)
+        for name in [*files, *(d for d in subfolders if (base / d).is_symlink())]:
+            path = base / name
+            if name.startswith("."):
+                continue
+            doc_id = path.relative_to(root).as_posix()
+            if not path.is_symlink():
+                found.append(CorpusFile(doc_id, path))
+                continue
+            found.append(_follow_link(doc_id, path, real_root))
+    return iter(sorted(found, key=lambda entry: entry.doc_id))
+
+
+def _follow_link(doc_id: str, link: Path, real_root: Path) -> CorpusFile:
+    """A symbolic link in the corpus: readable only if it leads to a file inside the corpus."""
+    try:
+        target = link.resolve(strict=True)
+    except FileNotFoundError:
+        return CorpusFile(doc_id, link, "broken link (its target does not exist)")
+    except (RuntimeError, OSError) as exc:
+        return CorpusFile(doc_id, link, f"link cannot be followed ({'loop' if 'loop' in str(exc).lower() else exc})")
+    if not target.is_relative_to(real_root):
+        return CorpusFile(doc_id, link, "link to a file outside the corpus folder (not read)")
+    if target.is_dir():
+        return CorpusFile(doc_id, link, "link to a folder (its files are indexed where they are)")
+    return CorpusFile(doc_id, target)
 
 
 def load_corpus(root: Path, max_bytes: int) -> LoadResult:
     """Load every supported file under `root`; unreadable ones are skipped with a reason."""
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
-    for doc_id, path in iter_corpus_files(root):
+    for entry in iter_corpus_files(root):
         try:
-            documents.append(load_file(path, doc_id, max_bytes))
+            if entry.problem:
+                raise LoaderError(entry.problem)
+            documents.append(load_file(entry.path, entry.doc_id, max_bytes))
         except LoaderError as exc:
-            skipped.append(SkippedFile(doc_id, str(exc)))
+            skipped.append(SkippedFile(entry.doc_id, str(exc)))
     return LoadResult(tuple(documents), tuple(skipped))
 
 
@@ -64,19 +105,30 @@ def load_file(path: Path, doc_id: str, max_bytes: int) -> Document:
 
 
 def read_file(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a supported, non-empty file within the size limit, or a `LoaderError`."""
+    """The bytes of a supported, non-empty file within the size limit, or a `LoaderError`.
+
+    `path` itself is never followed if it is a symbolic link (`iter_corpus_files` resolves the links
+    it allows), so a file swapped for a link after the scan is not read.
+    """
     suffix = path.suffix.lower()
     if suffix not in _LOADERS:
         raise LoaderError(f"unsupported file type '{suffix or path.name}'")
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise LoaderError(f"too large ({size / 1e6:.1f} MB, limit {max_bytes / 1e6:.1f} MB)")
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError as exc:
         raise LoaderError("file disappeared while indexing") from exc
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LoaderError("became a symbolic link while indexing (not read)") from exc
         raise LoaderError(f"cannot read file ({exc.strerror or exc})") from exc
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            size = os.fstat(fd).st_size
+            if size > max_bytes:
+                raise LoaderError(f"too large ({size / 1e6:.1f} MB, limit {max_bytes / 1e6:.1f} MB)")
+            data = handle.read()
+        except OSError as exc:
+            raise LoaderError(f"cannot read file ({exc.strerror or exc})") from exc
     if not data.strip():
         raise LoaderError("empty file")
     return data

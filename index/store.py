@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from index import locking
 from index.errors import CorpusbotError, StoreUnavailableError
 from index.models import DocumentInfo
 from index.settings import Settings
@@ -70,8 +71,17 @@ class StoredChunk:
 class ChromaStore:
     """A single Chroma collection; reconnects lazily so a restarted server is picked up again."""
 
-    def __init__(self, client_factory: Callable[[], Any], collection: str, description: str) -> None:
+    def __init__(
+        self,
+        client_factory: Callable[[], Any],
+        collection: str,
+        description: str,
+        writer_lock: Callable[[], None] = lambda: None,
+        unlock: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._unlock = unlock
         self._client_factory = client_factory
+        self._writer_lock = writer_lock
         self._client: Any = None
         self._handle: tuple[Any, Any] | None = None
         self._name = collection
@@ -84,6 +94,9 @@ class ChromaStore:
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
 
+        def lock() -> None:
+            locking.acquire(settings.index_dir, settings.index_lock_wait)
+
         def connect() -> Any:
             if settings.chroma_host:
                 return chromadb.HttpClient(
@@ -92,16 +105,35 @@ class ChromaStore:
                     ssl=settings.chroma_ssl,
                     settings=chroma_settings,
                 )
+            # Embedded Chroma is one process's store (even reads may write its files): hold the lock first.
+            lock()
             settings.chroma_path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
-        return cls(connect, settings.collection, settings.store_description)
+        return cls(
+            connect,
+            settings.collection,
+            settings.store_description,
+            writer_lock=lock,
+            unlock=lambda: locking.release(settings.index_dir),
+        )
+
+    def close(self) -> None:
+        """This process is done with the index: close the client and let go of the index lock."""
+        client, self._client, self._handle = self._client, None, None
+        if client is not None and hasattr(client, "close"):
+            client.close()
+        self._unlock()
+
+    def lock_for_writing(self) -> None:
+        """One writer at a time: the embedded store is locked on connect; a server's writers lock here."""
+        self._writer_lock()
 
     def _call(self, action: Callable[[Any], T]) -> T:
         """Run `action(client)`, turning connection failures into `StoreUnavailableError`."""
+        if self._client is None:
+            self._client = self._connect()
         try:
-            if self._client is None:
-                self._client = self._client_factory()
             return action(self._client)
         except CorpusbotError:
             raise
@@ -111,6 +143,15 @@ class ChromaStore:
                 raise
             self._client = None
             log.warning("vector store call failed: %s", exc, exc_info=True)
+            raise StoreUnavailableError() from exc
+
+    def _connect(self) -> Any:
+        try:
+            return self._client_factory()
+        except CorpusbotError:
+            raise
+        except Exception as exc:
+            log.warning("cannot open the vector store: %s", exc, exc_info=True)
             raise StoreUnavailableError() from exc
 
     def _collection(self, client: Any, create: bool = False, fresh: bool = False) -> Any:

@@ -275,7 +275,7 @@ async def test_strange_messages_never_crash(bot: Running) -> None:
 
 async def test_token_never_logged(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
     stream = io.StringIO()
-    handler = log_handler(TOKEN, stream)
+    handler = log_handler(TOKEN, stream=stream)
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
@@ -295,20 +295,32 @@ async def test_token_never_logged(corpus_settings: Settings, answerer: QuestionA
     assert TOKEN not in output and "<token>" in output  # ...redacted
 
 
-async def test_serve_command_answers_through_the_fake_server(
-    corpus_settings: Settings, answerer: QuestionAnswerer
-) -> None:
+@pytest.fixture(scope="module")
+def served_env(corpus_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for `corpusbot` subprocesses, with an index of their own (built by `corpusbot index`):
+    the embedded index serves one process at a time, and this test process holds `corpus_settings`'."""
     import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "CORPUS_DIR": str(corpus_settings.corpus_dir),
+        "INDEX_DIR": str(tmp_path_factory.mktemp("served-index")),
+    }
+    subprocess.run([sys.executable, "-m", "corpusbot", "index", "--quiet"], env=env, cwd=str(ROOT), check=True)
+    return env
+
+
+async def test_serve_command_answers_through_the_fake_server(served_env: dict[str, str]) -> None:
     import sys
 
     api = tg.FakeBotAPI(TOKEN)
     await api.start()
     env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
+        **served_env,
         "TELEGRAM_API_BASE_URL": api.base_url,
-        "CORPUS_DIR": str(corpus_settings.corpus_dir),
-        "INDEX_DIR": str(corpus_settings.index_dir),
         "SHORTCUTS_FILE": str(ROOT / "shortcuts.toml"),
         "LOG_LEVEL": "DEBUG",
     }
@@ -335,8 +347,7 @@ async def test_serve_command_answers_through_the_fake_server(
     assert "getUpdates" in log and TOKEN not in log
 
 
-async def test_serve_in_webhook_mode(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
-    import os
+async def test_serve_in_webhook_mode(served_env: dict[str, str]) -> None:
     import sys
 
     import aiohttp
@@ -347,15 +358,12 @@ async def test_serve_in_webhook_mode(corpus_settings: Settings, answerer: Questi
     await api.start()
     port = free_port()
     env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
+        **served_env,
         "TELEGRAM_API_BASE_URL": api.base_url,
         "TELEGRAM_WEBHOOK_URL": f"https://bot.example.org:{port}/telegram",
         "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
         "TELEGRAM_WEBHOOK_PORT": str(port),
         "TELEGRAM_WEBHOOK_SECRET": "s3cret-webhook",
-        "CORPUS_DIR": str(corpus_settings.corpus_dir),
-        "INDEX_DIR": str(corpus_settings.index_dir),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "corpusbot", "serve", env=env, cwd=str(ROOT), stderr=asyncio.subprocess.PIPE
@@ -385,3 +393,58 @@ async def test_serve_in_webhook_mode(corpus_settings: Settings, answerer: Questi
         process.terminate()
         await asyncio.wait_for(process.communicate(), 30)
         await api.stop()
+
+
+async def test_webhook_without_configured_secret_is_never_open(served_env: dict[str, str]) -> None:
+    """No TELEGRAM_WEBHOOK_SECRET: a random secret is registered with setWebhook, forged updates are
+    refused, and the secret never reaches the logs (not even the DEBUG line of setWebhook's parameters)."""
+    import sys
+
+    import aiohttp
+
+    from tests.chroma_server import free_port
+
+    api = tg.FakeBotAPI(TOKEN)
+    await api.start()
+    port = free_port()
+    env = {
+        **served_env,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "TELEGRAM_WEBHOOK_URL": f"https://bot.example.org:{port}/telegram",
+        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "TELEGRAM_WEBHOOK_SECRET": "",
+        "LOG_LEVEL": "DEBUG",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "corpusbot", "serve", env=env, cwd=str(ROOT), stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        [registered] = await api.wait_for(lambda c: c.method == "setWebhook", timeout=60)
+        secret = registered.params.get("secret_token", "")
+        assert len(secret) >= 32
+        forged = {"update_id": 7, **tg.message("Where did Putin and Lukashenko meet?", user_id=141)}
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{port}/telegram"
+            for _ in range(100):
+                try:
+                    async with session.post(url, json=forged) as refused:
+                        assert refused.status == 403
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("webhook listener never came up")
+            wrong = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
+            async with session.post(url, json=forged, headers=wrong) as refused:
+                assert refused.status == 403
+            right = {"X-Telegram-Bot-Api-Secret-Token": secret}
+            async with session.post(url, json=forged, headers=right) as accepted:
+                assert accepted.status == 200
+        await api.wait_for(lambda c: c.method == "sendMessage", timeout=60)
+    finally:
+        process.terminate()
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        await api.stop()
+    log = stderr.decode()
+    assert "setWebhook" in log and secret not in log and TOKEN not in log

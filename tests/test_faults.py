@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 import index.indexer
+from index.loaders import CorpusFile
 from index.service import QuestionAnswerer, build
 from index.settings import Settings
 from tests import fake_telegram as tg
@@ -37,7 +38,7 @@ def test_every_bad_file_is_reported_and_the_rest_indexed(
 
     real_listing = index.indexer.iter_corpus_files
 
-    def listing_then_delete(root: Path) -> Iterator[tuple[str, Path]]:
+    def listing_then_delete(root: Path) -> Iterator[CorpusFile]:
         entries = list(real_listing(root))
         (root / "vanishing.txt").unlink()  # the race: listed, then gone before it is read
         return iter(entries)
@@ -53,6 +54,54 @@ def test_every_bad_file_is_reported_and_the_rest_indexed(
     assert report.documents == 2 and set(report.added) == set(GOOD)
     answerer = build(settings, embedder=HashingEmbedder()).answerer()
     assert answerer.search("beta bridge painted")[0].doc_id == "bridge.md"
+
+
+def test_symbolic_links_never_lead_outside_the_corpus(settings: Settings, corpus: Path, tmp_path: Path) -> None:
+    secret = "TELEGRAM_BOT_TOKEN=123456:secret-token-from-dotenv"
+    (tmp_path / ".env").write_text(secret, encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "private.txt").write_text("Private outside notes about the alpha reactor.", encoding="utf-8")
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "reactor.txt").write_text(GOOD["reactor.txt"], encoding="utf-8")
+    (corpus / "notes.txt").symlink_to(tmp_path / ".env")
+    (corpus / "relative.txt").symlink_to(Path("..") / ".env")
+    (corpus / "passwd.txt").symlink_to("/etc/passwd")
+    (corpus / "dangling.txt").symlink_to(corpus / "missing.txt")
+    (corpus / "loop.txt").symlink_to(corpus / "loop.txt")
+    (corpus / "outside-folder").symlink_to(outside)
+    (corpus / "inside.txt").symlink_to(corpus / "sub" / "reactor.txt")
+
+    report = build(settings, embedder=HashingEmbedder()).indexer().run(corpus)
+
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert "outside the corpus" in reasons["notes.txt"] and "outside the corpus" in reasons["relative.txt"]
+    assert "outside the corpus" in reasons["passwd.txt"] and "outside the corpus" in reasons["outside-folder"]
+    assert "broken link" in reasons["dangling.txt"] and "loop" in reasons["loop.txt"]
+    assert set(report.added) == {"sub/reactor.txt", "inside.txt"}  # a link that stays inside is fine
+    answerer = build(settings, embedder=HashingEmbedder()).answerer()
+    for question in ("telegram bot token", "root:x:0:0 bin bash", "private outside notes"):
+        for passage in answerer.search(question, 10):
+            assert "secret-token" not in passage.text and "root:" not in passage.text
+            assert "Private outside" not in passage.text
+
+
+def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
+    settings: Settings, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "secret.txt").write_text("secret-token-from-elsewhere", encoding="utf-8")
+    (corpus / "notes.txt").write_text("Harmless notes.", encoding="utf-8")
+    real_listing = index.indexer.iter_corpus_files
+
+    def listing_then_swap(root: Path) -> Iterator[CorpusFile]:
+        entries = list(real_listing(root))
+        (root / "notes.txt").unlink()
+        (root / "notes.txt").symlink_to(tmp_path / "secret.txt")  # the race: a file, then a link
+        return iter(entries)
+
+    monkeypatch.setattr(index.indexer, "iter_corpus_files", listing_then_swap)
+    report = build(settings, embedder=HashingEmbedder()).indexer().run(corpus)
+    assert report.documents == 0 and "symbolic link" in report.skipped[0].reason
 
 
 @pytest.fixture
