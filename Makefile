@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= when does the deployment start?
 
-.PHONY: setup setup-dev index ask chat eval test lint bench serve clean
+.PHONY: setup setup-dev index ask chat eval test lint bench bench-quality serve clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,7 @@ chat: index
 eval: index
 	$(PY) -m corpusbot eval ../shared/eval/seed-questions.jsonl
 	$(PY) -m corpusbot eval tests/data/extra-questions.jsonl
+	@echo "(the external split: make bench-quality)"
 
 test: setup-dev
 	$(PY) -m ruff check index bot corpusbot tests bench
@@ -40,6 +41,10 @@ test: setup-dev
 
 bench: setup-dev
 	$(PY) -m bench.run
+
+bench-quality: setup-dev
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) -m bench.quality
 
 serve: index
 	$(PY) -m corpusbot serve

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
+from index.evaluation import EvalReport
 from index.models import Answer, IndexReport, IndexStats, Passage
 
 NOTHING_FOUND = "Nothing relevant found in the corpus for this question."
@@ -71,4 +72,18 @@ def stats_text(stats: IndexStats) -> str:
         f"store: {stats.store}",
     ]
     lines.extend(f"  - {d.title} ({d.date or 'no date'}, {d.chunks} chunks) [{d.doc_id}]" for d in stats.docs)
+    return "\n".join(lines)
+
+
+def eval_text(report: EvalReport) -> str:
+    lines = [f"{key}: {value}" for key, value in report.summary().items()]
+    languages = report.by_language()
+    if len(languages) > 1:
+        for lang, part in languages.items():
+            figures = part.summary()
+            lines.append(
+                f"[{lang}] hit@1 {figures['hit@1']}, hit@3 {figures['hit@3']}, mrr {figures['mrr']}, "
+                f"answer@1 {figures['answer@1']}, abstained {figures['abstained']}, "
+                f"false abstentions {figures['false_abstentions']}"
+            )
     return "\n".join(lines)

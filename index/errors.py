@@ -32,6 +32,12 @@ class IndexNotBuiltError(CorpusbotError):
     user_message = "The corpus has not been indexed yet. Run `corpusbot index` first."
 
 
+class IndexOutdatedError(CorpusbotError):
+    """The index was built by an older corpusbot, whose chunks are embedded differently."""
+
+    user_message = "The index was built by an older version of corpusbot. Run `corpusbot index` to update it."
+
+
 class StoreUnavailableError(CorpusbotError):
     """The vector store (Chroma) cannot be reached right now; worth retrying later."""
 

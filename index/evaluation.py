@@ -1,4 +1,4 @@
-"""Evaluate answers against a JSONL question set: hit@1, hit@3, MRR and abstention accuracy."""
+"""Evaluate answers against a JSONL question set: hit@k, MRR, answer@1, abstention, latency, per language."""
 
 from __future__ import annotations
 
@@ -6,21 +6,26 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from index.errors import CorpusbotError
-from index.models import Answer
+from index.models import Answer, Citation
 from index.text import fold
 
 
 @dataclass(frozen=True)
 class EvalQuestion:
-    """One line of an evaluation file; empty `answers` means the corpus does not answer it."""
+    """One line of an evaluation file; empty `answers` means the corpus does not answer it.
+
+    `doc`, when given, names the document that answers: a citation counts only if it comes from it.
+    """
 
     id: str
     question: str
     answers: tuple[str, ...]
     lang: str = ""
+    doc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,16 @@ class EvalResult:
     question: EvalQuestion
     answered: bool
     rank: int | None
+    answer_correct: bool
+    cited_docs: tuple[str, ...]
     seconds: float
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,11 @@ class EvalReport:
         return sum(1.0 / r.rank for r in rows if r.rank) / len(rows) if rows else 0.0
 
     @property
+    def answer_at_1(self) -> float:
+        rows = self.answerable
+        return sum(1 for r in rows if r.answer_correct) / len(rows) if rows else 0.0
+
+    @property
     def abstentions(self) -> int:
         return sum(1 for r in self.unanswerable if not r.answered)
 
@@ -69,23 +88,44 @@ class EvalReport:
     def false_abstentions(self) -> int:
         return sum(1 for r in self.answerable if not r.answered)
 
-    def as_dict(self) -> dict[str, object]:
-        latencies = sorted(r.seconds for r in self.results)
+    def by_language(self) -> dict[str, EvalReport]:
+        languages = sorted({r.question.lang for r in self.results if r.question.lang})
+        return {lang: EvalReport(tuple(r for r in self.results if r.question.lang == lang)) for lang in languages}
+
+    def summary(self) -> dict[str, Any]:
+        latencies = [1000 * r.seconds for r in self.results]
         return {
             "questions": len(self.results),
             "answerable": len(self.answerable),
             "hit@1": round(self.hit_at(1), 4),
             "hit@3": round(self.hit_at(3), 4),
+            "hit@5": round(self.hit_at(5), 4),
             "mrr": round(self.mrr, 4),
+            "answer@1": round(self.answer_at_1, 4),
             "abstention_accuracy": round(self.abstention_accuracy, 4),
             "abstained": f"{self.abstentions}/{len(self.unanswerable)}",
             "false_abstentions": self.false_abstentions,
-            "latency_ms_p50": round(1000 * latencies[len(latencies) // 2], 2) if latencies else 0.0,
-            "per_question": [
-                {"id": r.question.id, "answered": r.answered, "rank": r.rank, "ms": round(1000 * r.seconds, 2)}
-                for r in self.results
-            ],
+            "latency_ms_p50": round(_percentile(latencies, 0.5), 2),
+            "latency_ms_p95": round(_percentile(latencies, 0.95), 2),
         }
+
+    def as_dict(self) -> dict[str, Any]:
+        figures = self.summary()
+        languages = self.by_language()
+        if len(languages) > 1:
+            figures["by_language"] = {lang: report.summary() for lang, report in languages.items()}
+        figures["per_question"] = [
+            {
+                "id": r.question.id,
+                "answered": r.answered,
+                "rank": r.rank,
+                "answer_correct": r.answer_correct,
+                "cited_docs": list(r.cited_docs),
+                "ms": round(1000 * r.seconds, 2),
+            }
+            for r in self.results
+        ]
+        return figures
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -101,7 +141,11 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             row = json.loads(line)
             questions.append(
                 EvalQuestion(
-                    str(row.get("id", number)), str(row["question"]), tuple(row.get("answers", ())), row.get("lang", "")
+                    id=str(row.get("id", number)),
+                    question=str(row["question"]),
+                    answers=tuple(row.get("answers") or ()),
+                    lang=str(row.get("lang") or ""),
+                    doc=str(row["doc"]) if row.get("doc") else None,
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -114,14 +158,33 @@ def is_correct(passage: str, answers: Iterable[str]) -> bool:
     return any(fold(answer) in folded for answer in answers)
 
 
+def from_document(citation: Citation, doc: str | None) -> bool:
+    """Whether a citation comes from the gold document (any document when none is named)."""
+    return doc is None or citation.doc_id == doc or PurePosixPath(citation.doc_id).name == doc
+
+
+def judge(question: EvalQuestion, answer: Answer, seconds: float) -> EvalResult:
+    """Score one answer: a hit is a citation from the gold document whose passage holds an answer."""
+    rank = None
+    if question.answers:
+        rank = next(
+            (
+                c.number
+                for c in answer.citations
+                if from_document(c, question.doc) and is_correct(c.passage, question.answers)
+            ),
+            None,
+        )
+    answer_correct = bool(question.answers and answer.answered and is_correct(answer.text, question.answers))
+    cited = tuple(c.doc_id for c in answer.citations)
+    return EvalResult(question, answer.answered, rank, answer_correct, cited, seconds)
+
+
 def evaluate(questions: Iterable[EvalQuestion], ask: Callable[[str], Answer]) -> EvalReport:
+    """Ask every question once, in order, timing each (the first time a question is asked here)."""
     results = []
     for question in questions:
         started = time.perf_counter()
         answer = ask(question.question)
-        elapsed = time.perf_counter() - started
-        rank = next(
-            (c.number for c in answer.citations if question.answers and is_correct(c.passage, question.answers)), None
-        )
-        results.append(EvalResult(question, answer.answered, rank, elapsed))
+        results.append(judge(question, answer, time.perf_counter() - started))
     return EvalReport(tuple(results))

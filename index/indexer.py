@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -11,12 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index.background import similarity_background
 from index.chunking import chunk_document
 from index.embedding import Embedder
-from index.errors import LoaderError, ModelMismatchError
+from index.errors import LoaderError
 from index.loaders import content_hash, iter_corpus_files, parse_document, read_file
 from index.models import Chunk, Document, DocumentInfo, IndexReport, SkippedFile
-from index.store import CHUNKER_VERSION, ChromaStore, Manifest
+from index.store import CHUNKER_VERSION, ChromaStore, Manifest, check_model
+from index.text import with_title
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +36,8 @@ def version_key(content_hash: str, chunk_size: int, chunk_overlap: int) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def check_model(manifest: Manifest | None, embedder: Embedder) -> None:
-    """Refuse to mix vectors of two models in one index."""
-    if manifest is None:
-        return
-    if manifest.model != embedder.name or manifest.dimension != embedder.dimension:
-        raise ModelMismatchError(
-            f"The index was built with model '{manifest.model}' ({manifest.dimension} dimensions) but "
-            f"EMBEDDING_MODEL is '{embedder.name}' ({embedder.dimension} dimensions). Set "
-            f"EMBEDDING_MODEL={manifest.model}, or rebuild with `corpusbot index --rebuild`."
-        )
+def chunk_id(doc_id: str, version: str, index: int) -> str:
+    return f"{doc_id}#{version}#{index}"
 
 
 def chunk_metadata(document: Document, chunk: Chunk, version: str) -> dict[str, Any]:
@@ -111,12 +106,15 @@ class Indexer:
         embedded = self._embed_and_store(changed, version, docs, progress)
 
         if changed or removed or previous is None:
+            mean, std = self._similarity_background(docs)
             manifest = Manifest(
                 model=self._embedder.name,
                 dimension=self._embedder.dimension,
                 chunk_size=self._chunk_size,
                 chunk_overlap=self._chunk_overlap,
                 generation=(previous.generation + 1) if previous else 1,
+                similarity_mean=mean,
+                similarity_std=std,
                 docs=dict(sorted(docs.items())),
             )
             self._store.write_manifest(manifest)
@@ -134,6 +132,12 @@ class Indexer:
             skipped=tuple(scan.skipped),
             seconds=time.perf_counter() - started,
         )
+
+    def _similarity_background(self, docs: dict[str, DocumentInfo], sample: int = 1000) -> tuple[float, float]:
+        """How similar unrelated questions are to (a sample of) this corpus's chunks, under this model."""
+        ids = [chunk_id(doc_id, info.version, i) for doc_id, info in docs.items() for i in range(info.chunks)]
+        picked = random.Random(len(ids)).sample(ids, min(len(ids), sample))
+        return similarity_background(self._embedder, self._store.vectors(picked))
 
     def _scan(self, corpus_dir: Path, old_docs: dict[str, DocumentInfo]) -> _Scan:
         """Hash every file; parse only those whose version differs from the manifest's."""
@@ -181,12 +185,12 @@ class Indexer:
             in_flight: Future[None] | None = None
             for start in range(0, total, self._store_batch):
                 batch = pending[start : start + self._store_batch]
-                vectors = self._embedder.embed([chunk.text for _, chunk in batch])
+                vectors = self._embedder.embed([with_title(doc.title, chunk.text) for doc, chunk in batch])
                 if in_flight is not None:
                     in_flight.result()
                 in_flight = writer.submit(
                     self._store.upsert,
-                    [f"{doc.doc_id}#{version[doc.doc_id]}#{chunk.index}" for doc, chunk in batch],
+                    [chunk_id(doc.doc_id, version[doc.doc_id], chunk.index) for doc, chunk in batch],
                     vectors,
                     [chunk.text for _, chunk in batch],
                     [chunk_metadata(doc, chunk, version[doc.doc_id]) for doc, chunk in batch],

@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from index.text import terms
+from index.text import has_digit, terms
 
 K1 = 1.2
 B = 0.75
@@ -50,7 +50,7 @@ class LexicalIndex:
         self._common_df = max(256, self.size // 50)
         buckets: dict[str, list[str]] = defaultdict(list)
         for term in self._postings:
-            if len(term) >= 3 and not term.isdigit():
+            if len(term) >= 3 and not has_digit(term):
                 buckets[term[0]].append(term)
         self._buckets = dict(buckets)
         self.expand = lru_cache(maxsize=50_000)(self._expand)
@@ -63,13 +63,20 @@ class LexicalIndex:
         found: dict[str, float] = {}
         if term in self._postings:
             found[term] = 1.0
-        if len(term) >= 3 and not term.isdigit():
+        if len(term) >= 3 and not has_digit(term):  # identifiers and numbers match exactly, never fuzzily
             candidates = [t for t in self._buckets.get(term[0], ()) if abs(len(t) - len(term)) <= 3]
             for match, score, _ in process.extract(
                 term, candidates, scorer=fuzz.ratio, score_cutoff=self._fuzzy_cutoff, limit=5
             ):
                 found.setdefault(match, (score / 100.0) ** 2)
         return tuple(found.items())
+
+    def knows(self, term: str, cutoff: float = 85.0) -> bool:
+        """Whether the corpus has `term` or a close spelling of it (stricter than query expansion)."""
+        if term in self._postings or len(term) < 3 or has_digit(term):
+            return term in self._postings or len(term) < 3
+        candidates = [t for t in self._buckets.get(term[0], ()) if abs(len(t) - len(term)) <= 3]
+        return process.extractOne(term, candidates, scorer=fuzz.ratio, score_cutoff=cutoff) is not None
 
     def search(self, query: str, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:
         """The best chunks for `query`, best first.

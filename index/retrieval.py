@@ -6,30 +6,32 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from index.embedding import Embedder
-from index.errors import IndexNotBuiltError
-from index.indexer import check_model
+from index.errors import IndexNotBuiltError, IndexOutdatedError
 from index.lexical import LexicalIndex
 from index.models import DocumentInfo, Passage
-from index.store import ChromaStore, Manifest, StoredChunk
+from index.relevance import RelevanceRule, missing_names
+from index.relevance import prepare as prepare_relevance
+from index.store import CHUNKER_VERSION, ChromaStore, Manifest, StoredChunk, check_model
+from index.text import with_title
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """How dense and lexical evidence are weighed, and when a passage counts as relevant."""
+    """How dense and lexical evidence are weighed, and when a passage counts as relevant.
 
-    candidates: int = 30
-    lexical_weight: float = 0.35
-    # A passage is relevant when its fused score reaches `min_relevance` and the question shares at
-    # least one term (or a near spelling) with the corpus; with no shared term at all, only a strong
-    # dense similarity (`min_dense_only`) counts. Tuned on the seed and extra development questions.
-    min_relevance: float = 0.15
-    min_dense_only: float = 0.35
+    Dense similarities are put on the index's own scale first: standard deviations above the
+    similarity of two unrelated chunks of the corpus (measured at index time, kept in the manifest),
+    so the weights below hold for any model and any corpus."""
+
+    candidates: int = 50
+    lexical_weight: float = 4.0
+    relevance: RelevanceRule = field(default_factory=RelevanceRule)
     refresh_seconds: float = 30.0
 
 
@@ -69,7 +71,9 @@ class _Snapshot:
         self.manifest = manifest
         self.chunks = chunks
         self.positions = {chunk.chunk_id: i for i, chunk in enumerate(chunks)}
-        self.lexical = LexicalIndex(chunk.text for chunk in chunks)
+        self.lexical = LexicalIndex(
+            with_title(manifest.docs[str(chunk.metadata["doc_id"])].title, chunk.text) for chunk in chunks
+        )
         self.loaded_at = time.monotonic()
 
 
@@ -96,9 +100,12 @@ class Retriever:
         if manifest is None or not manifest.docs:
             raise IndexNotBuiltError()
         check_model(manifest, self._embedder)
+        if manifest.chunker_version != CHUNKER_VERSION:
+            raise IndexOutdatedError()
         live = manifest.live_versions
         chunks = [chunk for chunk in self._store.iter_chunks() if chunk.metadata.get("version") in live]
         log.info("loaded index generation %s: %d chunks", manifest.generation, len(chunks))
+        prepare_relevance()
         return _Snapshot(manifest, chunks)
 
     def _current(self) -> _Snapshot:
@@ -126,10 +133,16 @@ class Retriever:
     def retrieve(self, question: str, limit: int, threshold: bool = True) -> Retrieval:
         """Like `search`, also returning the fuzzy term expansion for answer extraction."""
         snapshot = self._current()
-        query = self._embedder.embed([question])[0]
-        dense_hits = self._store.query(query, min(self.config.candidates, len(snapshot.chunks)))
+        manifest = snapshot.manifest
+        query = self._embedder.embed_query(question)
+        # Not capped at the snapshot size: orphans of an unfinished re-index may take some of the places.
+        dense_hits = self._store.query(query, self.config.candidates)
         # Chunks not in the snapshot (an unfinished re-index, or one newer than our manifest) are skipped.
-        dense = {chunk_id: similarity for chunk_id, similarity in dense_hits if chunk_id in snapshot.positions}
+        dense = {
+            chunk_id: (similarity - manifest.similarity_mean) / manifest.similarity_std
+            for chunk_id, similarity in dense_hits
+            if chunk_id in snapshot.positions
+        }
         floor = min(dense.values(), default=0.0)
         lexical = {
             snapshot.chunks[hit.position].chunk_id: hit.coverage
@@ -143,15 +156,16 @@ class Retriever:
             lexical_score = lexical.get(chunk_id, 0.0)
             score = dense_score + self.config.lexical_weight * lexical_score
             chunk = snapshot.chunks[snapshot.positions[chunk_id]]
-            document = snapshot.manifest.docs[str(chunk.metadata["doc_id"])]
+            document = manifest.docs[str(chunk.metadata["doc_id"])]
             scored.append(passage_from(chunk, document, score, dense_score, lexical_score))
         scored.sort(key=lambda p: p.score, reverse=True)
-        if threshold:
-            anchored = bool(lexical)
-            scored = [p for p in scored if self._relevant(p, anchored)]
+        if threshold and scored and not self._relevant(question, scored[0], snapshot.lexical):
+            scored = []
         return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand)
 
-    def _relevant(self, passage: Passage, anchored: bool) -> bool:
-        if anchored:
-            return passage.score >= self.config.min_relevance
-        return passage.dense >= self.config.min_dense_only
+    def _relevant(self, question: str, best: Passage, lexical: LexicalIndex) -> bool:
+        """Relevant unless the question names something the corpus never mentions, or the best
+        passage matches the question hardly better than everyday unrelated questions match the corpus."""
+        if missing_names(question, lexical):
+            return False
+        return best.score >= self.config.relevance.min_fused

@@ -11,6 +11,7 @@ from index.models import Answer, IndexStats, Passage
 from index.retrieval import RetrievalConfig, Retriever
 from index.settings import Settings
 from index.store import ChromaStore
+from index.text import sentence_case
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class QuestionAnswerer:
 
     def ask(self, question: str) -> Answer:
         question = question.strip()
-        retrieval = self.retriever.retrieve(question, self.config.rerank_pool)
+        retrieval = self.retriever.retrieve(sentence_case(question), max(self.config.rerank_pool, self.config.top_k))
         if not retrieval.passages:
             return build_answer(question, (), (), self.config.max_sentences)
         sentences = score_sentences(question, retrieval.passages, retrieval.expand)
@@ -51,7 +52,7 @@ class QuestionAnswerer:
         return build_answer(question, passages, renumbered, self.config.max_sentences)
 
     def search(self, question: str, limit: int | None = None) -> list[Passage]:
-        return self.retriever.search(question.strip(), limit or self.config.top_k)
+        return self.retriever.search(sentence_case(question), limit or self.config.top_k)
 
     def stats(self) -> IndexStats:
         manifest = self.retriever.manifest
@@ -79,10 +80,10 @@ class Components:
         s = self.settings
         return Indexer(self.embedder, self.store, s.chunk_size, s.chunk_overlap, int(s.max_file_mb * 1e6))
 
-    def answerer(self) -> QuestionAnswerer:
+    def answerer(self, top_k: int | None = None) -> QuestionAnswerer:
         s = self.settings
-        retriever = Retriever(self.embedder, self.store, RetrievalConfig(min_relevance=s.min_relevance))
-        return QuestionAnswerer(retriever, AnswerConfig(top_k=s.top_k, max_sentences=s.answer_sentences))
+        retriever = Retriever(self.embedder, self.store, RetrievalConfig())
+        return QuestionAnswerer(retriever, AnswerConfig(top_k=top_k or s.top_k, max_sentences=s.answer_sentences))
 
 
 def build(settings: Settings, embedder: Embedder | None = None, store: ChromaStore | None = None) -> Components:

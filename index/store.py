@@ -11,14 +11,24 @@ from typing import Any, TypeVar
 import numpy as np
 
 from index import locking
-from index.errors import CorpusbotError, StoreUnavailableError
+from index.embedding import Embedder
+from index.errors import CorpusbotError, ModelMismatchError, StoreUnavailableError
 from index.models import DocumentInfo
 from index.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 1
-_MANIFEST_KEYS = ("model", "dimension", "chunk_size", "chunk_overlap", "chunker_version", "generation")
+CHUNKER_VERSION = 2  # 2: chunks are embedded and searched with their document's title
+_MANIFEST_KEYS = (
+    "model",
+    "dimension",
+    "chunk_size",
+    "chunk_overlap",
+    "chunker_version",
+    "generation",
+    "similarity_mean",
+    "similarity_std",
+)
 T = TypeVar("T")
 
 
@@ -32,6 +42,10 @@ class Manifest:
     chunk_overlap: int
     chunker_version: int = CHUNKER_VERSION
     generation: int = 0
+    # How similar two unrelated chunks of this corpus are under this model (mean and spread over
+    # random pairs, measured at index time): retrieval puts dense scores on this scale.
+    similarity_mean: float = 0.0
+    similarity_std: float = 1.0
     docs: dict[str, DocumentInfo] = field(default_factory=dict)
 
     @property
@@ -55,7 +69,21 @@ class Manifest:
             chunk_overlap=int(metadata["chunk_overlap"]),
             chunker_version=int(metadata.get("chunker_version", 0)),
             generation=int(metadata.get("generation", 0)),
+            similarity_mean=float(metadata.get("similarity_mean", 0.0)),
+            similarity_std=float(metadata.get("similarity_std", 1.0)),
             docs=docs,
+        )
+
+
+def check_model(manifest: Manifest | None, embedder: Embedder) -> None:
+    """Refuse to mix vectors of two models in one index."""
+    if manifest is None:
+        return
+    if manifest.model != embedder.name or manifest.dimension != embedder.dimension:
+        raise ModelMismatchError(
+            f"The index was built with model '{manifest.model}' ({manifest.dimension} dimensions) but "
+            f"EMBEDDING_MODEL is '{embedder.name}' ({embedder.dimension} dimensions). Set "
+            f"EMBEDDING_MODEL={manifest.model}, or rebuild with `corpusbot index --rebuild`."
         )
 
 
@@ -202,6 +230,16 @@ class ChromaStore:
 
         if ids:
             self._call(write)
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of `ids` (those that exist), in no particular order."""
+
+        def get(client: Any) -> np.ndarray:
+            result = self._collection(client).get(ids=list(ids), include=["embeddings"])
+            embeddings = result.get("embeddings")
+            return np.asarray(embeddings if embeddings is not None else [], dtype=np.float32)
+
+        return self._call(get) if ids else np.zeros((0, 0), dtype=np.float32)
 
     def delete_where(self, where: dict[str, Any]) -> None:
         self._call(lambda client: self._collection(client, create=True).delete(where=where))

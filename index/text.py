@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _REPEATS = re.compile(r"(.)\1+")
@@ -37,6 +38,16 @@ STOPWORDS = frozenset(
 )
 
 
+def sentence_case(question: str) -> str:
+    """The question as a sentence is written, so 'when does…', 'When does…' and 'WHEN DOES…' are one
+    question: first letter upper case, and an all-capitals question lowered first."""
+    question = question.strip()
+    letters = [ch for ch in question if ch.isalpha()]
+    if len(letters) > 3 and all(ch.isupper() for ch in letters):
+        question = question.lower()
+    return question[:1].upper() + question[1:]
+
+
 def fold(text: str) -> str:
     """Case-fold, strip accents, and unify typographic apostrophes and spaces."""
     text = text.replace("’", "'").replace("\u00a0", " ").replace("\u202f", " ")
@@ -49,10 +60,16 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(fold(text).replace("_", " "))
 
 
+def has_digit(word: str) -> bool:
+    return any(ch.isdigit() for ch in word)
+
+
 @lru_cache(maxsize=200_000)
 def skeleton(word: str) -> str:
-    """A spelling-insensitive key: Loukachenko/Lukashenko, Kyiv/Kiev, Sotchi/Sochi come close."""
-    if word.isdigit():
+    """A spelling-insensitive key: Loukachenko/Lukashenko, Kyiv/Kiev, Sotchi/Sochi come close.
+
+    Words with digits (numbers, identifiers, codes) are kept exactly as written."""
+    if has_digit(word):
         return word
     key = word
     for source, target in _TRANSLITERATIONS:
@@ -63,6 +80,27 @@ def skeleton(word: str) -> str:
     return key
 
 
+@lru_cache(maxsize=200_000)
+def term(word: str) -> str:
+    """The index term of a folded word: its Snowball stem (French rules, which leave most English
+    inflections alone too), as a spelling-insensitive skeleton; identifiers and numbers stay exact."""
+    if has_digit(word):
+        return word
+    return skeleton(_stemmer().stemWord(word))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("french")
+
+
 def terms(text: str) -> list[str]:
-    """Content terms of `text` as skeletons: stopwords and one-letter tokens dropped."""
-    return [skeleton(w) for w in words(text) if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS]
+    """Content terms of `text`: stopwords and one-letter tokens dropped, the rest stemmed and skeletonised."""
+    return [term(w) for w in words(text) if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS]
+
+
+def with_title(title: str, text: str) -> str:
+    """A chunk as it is embedded and searched: its document's title gives it context."""
+    return f"{title}\n{text}" if title else text

@@ -32,6 +32,9 @@ class HashingEmbedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
 
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
     @property
     def embedded(self) -> int:
         return sum(self.calls)

