@@ -92,6 +92,7 @@ def build_application(settings: Settings, answerer: QuestionAnswerer) -> Applica
         answerer=answerer,
         allow=AllowList.of(settings.allowed_user_ids, settings.allowed_chat_ids),
         limiter=RateLimiter(settings.rate_limit_per_minute),
+        inline_limiter=RateLimiter(settings.rate_limit_per_minute * 5),
         shortcuts=shortcuts,
         typing_delay=settings.telegram_typing_delay,
     )

@@ -113,7 +113,8 @@ async def _admitted(update: Update, context: Context, reply: bool = True) -> boo
         log.info(
             "refused user %s in chat %s (not on the allow-list)", user.id if user else None, chat.id if chat else None
         )
-        if reply and message:
+        key = user.id if user else (chat.id if chat else 0)
+        if reply and message and svc.refusals.check(key) == 0:  # say it once a minute, not to every message
             await send_html(message, "🔒 Sorry, this bot is private.", _quote(message))
         return False
     key = user.id if user else (chat.id if chat else 0)
@@ -158,10 +159,8 @@ async def respond(update: Update, context: Context, question: str, search: bool 
     typing.cancel()
     markup = None
     if answer.answered:
-        if context.user_data is not None:
-            context.user_data["last_answer"] = answer
-        if context.chat_data is not None:
-            context.chat_data["last_answer"] = answer
+        if context.chat_data is not None:  # per chat, and per user within it: /source never crosses chats
+            context.chat_data.setdefault("last_answers", {})[_asker(update)] = answer
         key = svc.recent.put(answer)
         markup = InlineKeyboardMarkup(
             [
@@ -275,23 +274,29 @@ async def search_command(update: Update, context: Context) -> None:
     await respond(update, context, _args(context), search=True)
 
 
-def _last_answer(context: Context) -> Answer | None:
-    for data in (context.user_data, context.chat_data):
-        if data is not None and isinstance(data.get("last_answer"), Answer):
-            return data["last_answer"]
-    return None
+def _asker(update: Update) -> int:
+    """Who asked: the user, or the chat itself for channel posts (which have no user)."""
+    user, chat = update.effective_user, update.effective_chat
+    return user.id if user else (chat.id if chat else 0)
+
+
+def _last_answer(update: Update, context: Context) -> Answer | None:
+    """The last answer given to this user in this chat."""
+    answers = (context.chat_data or {}).get("last_answers", {})
+    answer = answers.get(_asker(update))
+    return answer if isinstance(answer, Answer) else None
 
 
 async def source_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or not await _admitted(update, context):
         return
-    answer = _last_answer(context)
+    answer = _last_answer(update, context)
     if answer is None:
         await send_html(message, "Ask a question first; then /source N shows citation N in full.", _quote(message))
         return
     raw = _args(context).strip() or "1"
-    number = int(raw) if raw.isdigit() else 0
+    number = int(raw) if raw.isdecimal() and raw.isascii() else 0  # "²" is a digit, not a number
     if not 1 <= number <= len(answer.citations):
         await send_html(
             message, f"Your last answer has citations 1 to {len(answer.citations)}: try /source 1.", _quote(message)
@@ -351,8 +356,17 @@ async def button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
+    svc = services(context)
+    chat = query.message.chat if isinstance(query.message, Message) else None
+    if not svc.allow.allows(query.from_user.id, chat.id if chat else None):
+        await with_retry(lambda: query.answer("🔒 Sorry, this bot is private."))
+        return
+    wait = svc.limiter.check(query.from_user.id)
+    if wait > 0:
+        await with_retry(lambda: query.answer(f"⏳ Please wait {int(wait) + 1} s and try again."))
+        return
     action, _, key = (query.data or "").partition(":")
-    answer = services(context).recent.get(key)
+    answer = svc.recent.get(key)
     if answer is None or action not in {"more", "full"}:
         await with_retry(lambda: query.answer("This answer has expired — please ask again."))
         return
@@ -374,7 +388,8 @@ async def inline_query(update: Update, context: Context) -> None:
     svc = services(context)
     question = clean_question(query.query)
     results: list[Any] = []
-    allowed = svc.allow.allows(query.from_user.id, None) and svc.limiter.check(query.from_user.id) == 0
+    # Inline queries arrive as the user types: their own, larger allowance, never the questions'.
+    allowed = svc.allow.allows(query.from_user.id, None) and svc.inline_limiter.check(query.from_user.id) == 0
     if allowed and _HAS_WORD.search(question):
         answer = await svc.ask(question)
         if not answer.answered:

@@ -44,6 +44,9 @@ class BotServices:
     answerer: QuestionAnswerer
     allow: AllowList = field(default_factory=AllowList)
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
+    # Inline queries come keystroke by keystroke; refusals are said once a minute per user.
+    inline_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
+    refusals: RateLimiter = field(default_factory=lambda: RateLimiter(1))
     shortcuts: dict[str, Shortcut] = field(default_factory=dict)
     recent: RecentAnswers = field(default_factory=RecentAnswers)
     typing_delay: float = 0.3

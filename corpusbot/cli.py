@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 from corpusbot import render
 from index.errors import CorpusbotError
 from index.settings import Settings
+from index.text import clean_question
 
 if TYPE_CHECKING:  # the heavy modules load only for the commands that need them
     from index.service import Components, QuestionAnswerer
@@ -74,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `corpusbot stats | head -1`: the reader is gone, nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # the one edge where unexpected failures become a friendly line
         log.exception("unexpected error")
         print(f"corpusbot: unexpected error ({type(exc).__name__}); see the log above.", file=sys.stderr)
@@ -100,7 +106,7 @@ def _run_core(args: argparse.Namespace, settings: Settings, components: Componen
         return _index(components, settings, args)
     answerer = components.answerer()
     if args.command == "ask":
-        question = " ".join(args.question)
+        question = clean_question(" ".join(args.question))
         if args.search:
             passages = answerer.search(question)
             print(render.passages_json(question, passages) if args.json else render.passages_text(passages))
@@ -146,6 +152,8 @@ def _index(components: Components, settings: Settings, args: argparse.Namespace)
 
 
 def _chat(answerer: QuestionAnswerer) -> int:
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # invalid bytes piped in must not end the session
     print("Ask a question about the corpus (empty line or Ctrl-D to quit).")
     while True:
         try:

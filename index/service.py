@@ -11,7 +11,7 @@ from index.models import Answer, IndexStats, Passage
 from index.retrieval import RetrievalConfig, Retriever
 from index.settings import Settings
 from index.store import ChromaStore
-from index.text import sentence_case
+from index.text import clean_question, sentence_case
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class QuestionAnswerer:
         self.config = config or AnswerConfig()
 
     def ask(self, question: str) -> Answer:
-        question = question.strip()
+        question = clean_question(question)
         retrieval = self.retriever.retrieve(sentence_case(question), max(self.config.rerank_pool, self.config.top_k))
         if not retrieval.passages:
             return build_answer(question, (), (), self.config.max_sentences)

@@ -38,10 +38,20 @@ STOPWORDS = frozenset(
 )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffd]+")
+
+
+def clean_question(question: str) -> str:
+    """A question as typed, minus what no one types on purpose: NUL and other control characters,
+    undecodable bytes (surrogate escapes from a non-UTF-8 terminal) and replacement characters."""
+    question = question.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return " ".join(_CONTROL.sub(" ", question).split())
+
+
 def sentence_case(question: str) -> str:
     """The question as a sentence is written, so 'when does…', 'When does…' and 'WHEN DOES…' are one
     question: first letter upper case, and an all-capitals question lowered first."""
-    question = question.strip()
+    question = clean_question(question)
     letters = [ch for ch in question if ch.isalpha()]
     if len(letters) > 3 and all(ch.isupper() for ch in letters):
         question = question.lower()

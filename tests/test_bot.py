@@ -217,6 +217,57 @@ async def test_allow_list_refuses_others(corpus_settings: Settings, answerer: Qu
         assert "12 brigades" in allowed.params["text"]
 
 
+async def test_buttons_obey_the_allow_list_and_the_rate_limit(
+    corpus_settings: Settings, answerer: QuestionAnswerer
+) -> None:
+    async with running_bot(corpus_settings, answerer, allowed_user_ids=(7,), rate_limit_per_minute=2) as running:
+        group = -100777
+        asked = tg.message("/ask combien de brigades ?", user_id=7, chat_id=group, kind="supergroup")
+        reply = await running.reply_to(asked, chat_id=group)
+        more, _ = buttons(reply)
+        shown = tg.bot_message(reply.params["text"], chat_id=group, kind="supergroup")
+        running.api.push(tg.callback(more, 8, shown))  # a member who is not on the list reuses the key
+        [refused] = await running.api.wait_for(lambda c: c.method == "answerCallbackQuery")
+        assert "private" in refused.params["text"]
+        await running.api.quiet(0.5)
+        assert len(running.api.sent(chat_id=group)) == 1  # nothing but the original answer
+        running.api.push(tg.callback(more, 7, shown))  # the asker's second action this minute: allowed
+        await running.api.wait_for(lambda c: c.method == "sendMessage" and "Sources for" in c.params["text"])
+        running.api.push(tg.callback(more, 7, shown))  # the third: over the limit
+        calls = await running.api.wait_for(lambda c: c.method == "answerCallbackQuery", count=3)
+        assert "wait" in calls[-1].params["text"]
+
+
+async def test_refusals_are_rate_limited_too(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
+    async with running_bot(corpus_settings, answerer, allowed_user_ids=(7,)) as running:
+        for _ in range(6):
+            running.api.push(tg.message("When does the deployment start?", user_id=8))
+        await running.api.wait_for(lambda c: c.method == "sendMessage" and c.params["chat_id"] == 8)
+        await running.api.quiet(1.0)
+        assert len(running.api.sent(chat_id=8)) == 1
+
+
+async def test_inline_keystrokes_do_not_use_up_the_question_limit(
+    corpus_settings: Settings, answerer: QuestionAnswerer
+) -> None:
+    async with running_bot(corpus_settings, answerer, rate_limit_per_minute=2) as running:
+        typed = "lukashenko sochi meeting"
+        for end in range(10, len(typed) + 1):
+            running.api.push(tg.inline(typed[:end], user_id=93))
+        await running.api.wait_for(lambda c: c.method == "answerInlineQuery", count=len(typed) - 9)
+        reply = await running.reply_to(tg.message("combien de brigades ?", user_id=93), chat_id=93)
+        assert "12 brigades" in reply.params["text"]
+
+
+async def test_source_stays_in_its_chat_and_odd_numbers_get_usage(bot: Running) -> None:
+    await bot.reply_to(tg.message("Who is Ben Barry?", user_id=57), chat_id=57)
+    group = -100557
+    in_group = await bot.reply_to(tg.message("/source 1", user_id=57, chat_id=group, kind="supergroup"), chat_id=group)
+    assert "Ask a question first" in in_group.params["text"]  # the private answer is not shown to the group
+    odd = await bot.reply_to(tg.message("/source ²", user_id=57), chat_id=57)
+    assert "try /source 1" in odd.params["text"]
+
+
 async def test_rate_limit_replies_kindly(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
     async with running_bot(corpus_settings, answerer, rate_limit_per_minute=2) as running:
         for _ in range(2):

@@ -95,3 +95,22 @@ def test_model_mismatch_from_the_command_line(indexed: list[str], capsys: pytest
     code = main([*indexed, "--model", str(ROOT / "no-such-model"), "ask", "x"])
     assert code == 2
     assert "Cannot load embedding model" in capsys.readouterr().err
+
+
+def test_strange_input_never_ends_in_a_traceback(indexed: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    command = [sys.executable, "-m", "corpusbot", *indexed]
+    invalid = subprocess.run([*command, "ask", b"combien de brigades caf\xe9 ?"], capture_output=True, cwd=ROOT)
+    assert invalid.returncode == 0 and b"Traceback" not in invalid.stderr and b"12 brigades" in invalid.stdout
+    piped = subprocess.run(
+        [*command, "chat"], input=b"caf\xe9 \xff\xfe ?\ncombien de brigades ?\n\n", capture_output=True, cwd=ROOT
+    )
+    assert piped.returncode == 0 and b"Traceback" not in piped.stderr and b"12 brigades" in piped.stdout
+    head = subprocess.run(
+        f"'{sys.executable}' -m corpusbot {' '.join(indexed)} stats | head -1",
+        shell=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    assert head.returncode == 0 and b"Traceback" not in head.stderr and b"document(s)" in head.stdout
+    assert main([*indexed, "ask", "--json", "combien de\x00 brigades\x07 ?"]) == 0
+    assert json.loads(capsys.readouterr().out)["answered"] is True

@@ -87,3 +87,11 @@ def test_names_are_rare_capitalised_words_and_other_spellings_count() -> None:
     index = LexicalIndex(DOCS.values())
     assert missing_names("Where did Lukashenko meet Putin in Sochi?", index) == []
     assert missing_names("Did Zelensky visit Transnistria?", index) == ["transnistri"]
+
+
+def test_identifiers_and_numbers_match_exactly_never_fuzzily() -> None:
+    texts = [f"Repère docmarker{number:05d} du dossier." for number in (1137, 1370, 1371, 1372, 1373, 11370)]
+    index = LexicalIndex(texts)
+    hits = index.search("docmarker01137", 10)
+    assert [texts[h.position] for h in hits] == ["Repère docmarker01137 du dossier."]
+    assert index.expand("docmarker01137") == (("docmarker01137", 1.0),)
