@@ -27,6 +27,7 @@ from bot.services import BotServices
 from bot.shortcuts import suggest
 from index.errors import CorpusbotError
 from index.models import Answer, IndexStats
+from index.text import clean_question
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,7 +44,6 @@ BUILTIN_COMMANDS = {
 }
 EXAMPLES = ("When does the deployment start?", "Où Poutine et Loukachenko se sont-ils rencontrés ?")
 _HAS_WORD = re.compile(r"\w", re.UNICODE)
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
 def services(context: Context) -> BotServices:
@@ -97,10 +97,6 @@ async def send_all(message: Message, texts: list[str], quote: bool) -> None:
 
 def _quote(message: Message) -> bool:
     return message.chat.type != ChatType.PRIVATE
-
-
-def clean_question(text: str) -> str:
-    return " ".join(_INVISIBLE.sub("", text).split())
 
 
 async def _admitted(update: Update, context: Context, reply: bool = True) -> bool:

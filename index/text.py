@@ -39,13 +39,15 @@ STOPWORDS = frozenset(
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffd]+")
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
 def clean_question(question: str) -> str:
     """A question as typed, minus what no one types on purpose: NUL and other control characters,
-    undecodable bytes (surrogate escapes from a non-UTF-8 terminal) and replacement characters."""
+    undecodable bytes (surrogate escapes from a non-UTF-8 terminal), replacement characters and
+    invisible formatting marks (zero-width spaces, direction marks)."""
     question = question.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return " ".join(_CONTROL.sub(" ", question).split())
+    return " ".join(_CONTROL.sub(" ", _INVISIBLE.sub("", question)).split())
 
 
 def sentence_case(question: str) -> str:

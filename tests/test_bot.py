@@ -6,6 +6,7 @@ import asyncio
 import io
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -398,6 +399,30 @@ async def test_serve_command_answers_through_the_fake_server(served_env: dict[st
     assert "getUpdates" in log and TOKEN not in log
 
 
+def _webhook_env(served_env: dict[str, str], api: tg.FakeBotAPI, port: int, **extra: str) -> dict[str, str]:
+    return {
+        **served_env,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "TELEGRAM_WEBHOOK_URL": f"https://bot.example.org:{port}/telegram",
+        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+        **extra,
+    }
+
+
+async def _first_post_status(session: Any, url: str, update: dict[str, Any]) -> int:
+    """POST `update` to the webhook listener once it is up (it may come up just after setWebhook)."""
+    import aiohttp
+
+    for _ in range(100):
+        try:
+            async with session.post(url, json=update) as response:
+                return int(response.status)
+        except aiohttp.ClientConnectionError:
+            await asyncio.sleep(0.1)
+    raise AssertionError("webhook listener never came up")
+
+
 async def test_serve_in_webhook_mode(served_env: dict[str, str]) -> None:
     import sys
 
@@ -408,14 +433,7 @@ async def test_serve_in_webhook_mode(served_env: dict[str, str]) -> None:
     api = tg.FakeBotAPI(TOKEN)
     await api.start()
     port = free_port()
-    env = {
-        **served_env,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "TELEGRAM_WEBHOOK_URL": f"https://bot.example.org:{port}/telegram",
-        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
-        "TELEGRAM_WEBHOOK_PORT": str(port),
-        "TELEGRAM_WEBHOOK_SECRET": "s3cret-webhook",
-    }
+    env = _webhook_env(served_env, api, port, TELEGRAM_WEBHOOK_SECRET="s3cret-webhook")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "corpusbot", "serve", env=env, cwd=str(ROOT), stderr=asyncio.subprocess.PIPE
     )
@@ -426,15 +444,7 @@ async def test_serve_in_webhook_mode(served_env: dict[str, str]) -> None:
         update = {"update_id": 1, **tg.message("Where did Putin and Lukashenko meet?", user_id=131)}
         async with aiohttp.ClientSession() as session:
             url = f"http://127.0.0.1:{port}/telegram"
-            for _ in range(100):  # the listener may come up just after setWebhook
-                try:
-                    async with session.post(url, json=update) as refused:
-                        assert refused.status == 403  # no secret: not from Telegram
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("webhook listener never came up")
+            assert await _first_post_status(session, url, update) == 403  # no secret: not from Telegram
             headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-webhook"}
             async with session.post(url, json=update, headers=headers) as accepted:
                 assert accepted.status == 200
@@ -458,15 +468,7 @@ async def test_webhook_without_configured_secret_is_never_open(served_env: dict[
     api = tg.FakeBotAPI(TOKEN)
     await api.start()
     port = free_port()
-    env = {
-        **served_env,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "TELEGRAM_WEBHOOK_URL": f"https://bot.example.org:{port}/telegram",
-        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
-        "TELEGRAM_WEBHOOK_PORT": str(port),
-        "TELEGRAM_WEBHOOK_SECRET": "",
-        "LOG_LEVEL": "DEBUG",
-    }
+    env = _webhook_env(served_env, api, port, TELEGRAM_WEBHOOK_SECRET="", LOG_LEVEL="DEBUG")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "corpusbot", "serve", env=env, cwd=str(ROOT), stderr=asyncio.subprocess.PIPE
     )
@@ -477,15 +479,7 @@ async def test_webhook_without_configured_secret_is_never_open(served_env: dict[
         forged = {"update_id": 7, **tg.message("Where did Putin and Lukashenko meet?", user_id=141)}
         async with aiohttp.ClientSession() as session:
             url = f"http://127.0.0.1:{port}/telegram"
-            for _ in range(100):
-                try:
-                    async with session.post(url, json=forged) as refused:
-                        assert refused.status == 403
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("webhook listener never came up")
+            assert await _first_post_status(session, url, forged) == 403
             wrong = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
             async with session.post(url, json=forged, headers=wrong) as refused:
                 assert refused.status == 403
