@@ -38,6 +38,16 @@ class IndexOutdatedError(CorpusbotError):
     user_message = "The index was built by an older version of corpusbot. Run `corpusbot index` to update it."
 
 
+class IndexDamagedError(CorpusbotError):
+    """The embedded index cannot be read: damaged files, not a passing outage."""
+
+    def __init__(self, folder: object, detail: str) -> None:
+        super().__init__(
+            f"The index at {folder} cannot be read ({detail}). It looks damaged; rebuild it with "
+            "`corpusbot index --rebuild` (the documents in the corpus folder are not touched)."
+        )
+
+
 class StoreUnavailableError(CorpusbotError):
     """The vector store (Chroma) cannot be reached right now; worth retrying later."""
 

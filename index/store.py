@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, suppress
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from index import locking
 from index.embedding import Embedder
-from index.errors import CorpusbotError, ModelMismatchError, StoreUnavailableError
+from index.errors import CorpusbotError, IndexDamagedError, ModelMismatchError, StoreUnavailableError
 from index.models import DocumentInfo
 from index.settings import Settings
 
@@ -106,8 +110,12 @@ class ChromaStore:
         description: str,
         writer_lock: Callable[[], None] = lambda: None,
         unlock: Callable[[], None] = lambda: None,
+        folder: Path | None = None,
     ) -> None:
         self._unlock = unlock
+        # The embedded store's folder; None for a server. A failing embedded store is damaged, not
+        # "temporarily unavailable": there is no server to come back.
+        self._folder = folder
         self._client_factory = client_factory
         self._writer_lock = writer_lock
         self._client: Any = None
@@ -144,13 +152,12 @@ class ChromaStore:
             settings.store_description,
             writer_lock=lock,
             unlock=lambda: locking.release(settings.index_dir),
+            folder=None if settings.chroma_host else settings.chroma_path,
         )
 
     def close(self) -> None:
         """This process is done with the index: close the client and let go of the index lock."""
-        client, self._client, self._handle = self._client, None, None
-        if client is not None and hasattr(client, "close"):
-            client.close()
+        self._forget_client()
         self._unlock()
 
     def lock_for_writing(self) -> None:
@@ -171,7 +178,7 @@ class ChromaStore:
                 raise
             self._client = None
             log.warning("vector store call failed: %s", exc, exc_info=True)
-            raise StoreUnavailableError() from exc
+            raise self._failure(exc) from exc
 
     def _connect(self) -> Any:
         try:
@@ -180,7 +187,12 @@ class ChromaStore:
             raise
         except Exception as exc:
             log.warning("cannot open the vector store: %s", exc, exc_info=True)
-            raise StoreUnavailableError() from exc
+            raise self._failure(exc) from exc
+
+    def _failure(self, exc: Exception) -> CorpusbotError:
+        if self._folder is None:
+            return StoreUnavailableError()
+        return IndexDamagedError(self._folder, f"{type(exc).__name__}: {str(exc)[:200]}")
 
     def _collection(self, client: Any, create: bool = False, fresh: bool = False) -> Any:
         """The collection handle, fetched once per client (a lookup costs a round trip)."""
@@ -287,15 +299,66 @@ class ChromaStore:
             offset += page_size
 
     def drop(self) -> None:
-        def drop(client: Any) -> None:
-            self._handle = None
-            try:
-                client.delete_collection(self._name)
-            except Exception as exc:
-                if not _is_missing_collection(exc):
-                    raise
+        """Delete the collection. Embedded, its segment folders go too (Chroma leaves them behind), and
+        a store too damaged to open is removed whole, so a rebuild always starts clean."""
+        if self._folder is None:
+            self._call(self._delete_collection)
+            return
+        self.lock_for_writing()
+        try:
+            segments = self._segment_folders()
+            self._call(self._delete_collection)
+        except (CorpusbotError, sqlite3.Error) as exc:
+            log.warning("the index at %s is damaged (%s): removing it whole", self._folder, exc)
+            self._forget_client()
+            _forget_embedded_system(self._folder)
+            shutil.rmtree(self._folder, ignore_errors=True)
+            return
+        self._forget_client()  # the segment files may be open in this process's Chroma
+        for segment in segments:
+            shutil.rmtree(segment, ignore_errors=True)
 
-        self._call(drop)
+    def _delete_collection(self, client: Any) -> None:
+        self._handle = None
+        try:
+            client.delete_collection(self._name)
+        except Exception as exc:
+            if not _is_missing_collection(exc):
+                raise
+
+    def _forget_client(self) -> None:
+        client, self._client, self._handle = self._client, None, None
+        if client is not None and hasattr(client, "close"):
+            client.close()
+
+    def _segment_folders(self) -> list[Path]:
+        """The folders of this collection's segments in the embedded store (read from its SQLite)."""
+        assert self._folder is not None
+        database = self._folder / "chroma.sqlite3"
+        if not database.exists():
+            return []
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+            rows = connection.execute(
+                "SELECT segments.id FROM segments JOIN collections ON segments.collection = collections.id "
+                "WHERE collections.name = ?",
+                (self._name,),
+            ).fetchall()
+        return [self._folder / str(row[0]) for row in rows if (self._folder / str(row[0])).is_dir()]
+
+
+def _forget_embedded_system(folder: Path) -> None:
+    """Drop Chroma's per-process cache entry for an embedded store that failed to open: Chroma keeps
+    the half-built system and would hand it out again for the same path."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(str(folder), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(folder), None)
+        if system is not None:
+            with suppress(Exception):
+                system.stop()
+    except ImportError:  # pragma: no cover - another Chroma layout: nothing cached to forget
+        pass
 
 
 def _is_missing_collection(exc: Exception) -> bool:

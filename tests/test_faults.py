@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 import index.indexer
+from index.errors import IndexDamagedError
 from index.loaders import CorpusFile
 from index.service import QuestionAnswerer, build
 from index.settings import Settings
@@ -102,6 +103,36 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
     monkeypatch.setattr(index.indexer, "iter_corpus_files", listing_then_swap)
     report = build(settings, embedder=HashingEmbedder()).indexer().run(corpus)
     assert report.documents == 0 and "symbolic link" in report.skipped[0].reason
+
+
+def test_a_damaged_index_says_so_and_rebuild_always_works(settings: Settings, corpus: Path) -> None:
+    for name, text in GOOD.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    components = build(settings, embedder=HashingEmbedder())
+    components.indexer().run(corpus)
+    components.store.close()
+    (settings.chroma_path / "chroma.sqlite3").write_bytes(b"not a database " * 1000)
+
+    damaged = build(settings, embedder=HashingEmbedder())
+    with pytest.raises(IndexDamagedError) as info:
+        damaged.answerer().ask("beta bridge painted")
+    assert "--rebuild" in info.value.friendly and "temporarily" not in info.value.friendly
+    report = damaged.indexer().run(corpus, rebuild=True)
+    assert report.documents == 2 and report.embedded_chunks == report.chunks
+    assert damaged.answerer().search("beta bridge painted")[0].doc_id == "bridge.md"
+
+
+def test_rebuilds_leave_no_old_segments_behind(settings: Settings, corpus: Path) -> None:
+    for name, text in GOOD.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    components = build(settings, embedder=HashingEmbedder())
+    components.indexer().run(corpus)
+    folders = {p.name for p in settings.chroma_path.iterdir() if p.is_dir()}
+    for _ in range(3):
+        components.indexer().run(corpus, rebuild=True)
+    after = {p.name for p in settings.chroma_path.iterdir() if p.is_dir()}
+    assert len(after) == len(folders) == 1 and after != folders  # a new segment, the old ones gone
+    assert components.answerer().search("beta bridge painted")[0].doc_id == "bridge.md"
 
 
 @pytest.fixture

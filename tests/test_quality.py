@@ -49,6 +49,13 @@ def test_the_deployment_question_quotes_the_date(seed_answerer) -> None:  # type
     assert "7 et 8 juillet" in answer.text or "immédiatement" in answer.text
 
 
+def test_the_key_sentence_holds_what_is_asked_whatever_the_capitals(seed_answerer) -> None:  # type: ignore[no-untyped-def]
+    variants = ["When does the deployment start?", "when does the deployment start?", "WHEN DOES THE DEPLOYMENT START?"]
+    assert len({seed_answerer.ask(question).text for question in variants}) == 1
+    assert "7 et 8 juillet" in seed_answerer.ask("When will the facilities in Belarus be ready?").text
+    assert "12 brigades" in seed_answerer.ask("Combien de brigades l'Ukraine a-t-elle formées ?").text
+
+
 def test_default_model_is_the_bundled_multilingual_e5(default_embedder: Embedder) -> None:
     assert default_embedder.name == "e5-small-q4" and default_embedder.dimension == 384
     question = default_embedder.embed_query("When does the deployment start?")

@@ -95,3 +95,12 @@ def test_identifiers_and_numbers_match_exactly_never_fuzzily() -> None:
     hits = index.search("docmarker01137", 10)
     assert [texts[h.position] for h in hits] == ["Repère docmarker01137 du dossier."]
     assert index.expand("docmarker01137") == (("docmarker01137", 1.0),)
+
+
+def test_top_k_above_five_gives_that_many_citations(settings: Settings, corpus: Path) -> None:
+    for number in range(10):
+        (corpus / f"reactor-{number}.txt").write_text(f"Reactor {number} of the alpha plant was inspected.")
+    build(settings, embedder=HashingEmbedder()).indexer().run(corpus)
+    answerer = build(settings.model_copy(update={"top_k": 8}), embedder=HashingEmbedder()).answerer()
+    answer = answerer.ask("alpha plant reactor inspected")
+    assert answer.answered and len(answer.citations) == 8
