@@ -137,11 +137,18 @@ def _index(components: Components, settings: Settings, args: argparse.Namespace)
     from tqdm import tqdm
 
     bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=args.quiet or None, file=sys.stderr)
+    # Not a terminal (a log file, a service manager): a line every 10 % instead of a bar.
+    plain = not args.quiet and not sys.stderr.isatty()
+    reported = [-1]
 
     def progress(done: int, total: int) -> None:
         bar.total = total
         bar.n = done
         bar.refresh()
+        step = 100 * done // max(total, 1) // 10
+        if plain and total and step > reported[0]:
+            reported[0] = step
+            print(f"Embedding: {done}/{total} chunks ({100 * done // total} %)", file=sys.stderr, flush=True)
 
     try:
         report = components.indexer().run(settings.corpus_dir, rebuild=args.rebuild, progress=progress)

@@ -122,6 +122,18 @@ def _split_long(text: str, start: int, end: int, size: int) -> list[tuple[int, i
     return pieces
 
 
+def _is_junk(text: str, span: tuple[int, int]) -> bool:
+    """Base64, data URIs, hashes, minified code: long stretches with (almost) no spaces are not prose
+    anyone asks about, and would only fill the index with noise."""
+    start, end = span
+    piece = text[start:end]
+    if not any(ch.isalnum() for ch in piece):  # stray markup or punctuation
+        return True
+    if end - start < 40:
+        return False
+    return (piece.count(" ") + piece.count("\n")) * 40 < len(piece)  # under 1 space per 40 characters
+
+
 def _pack(spans: Sequence[tuple[int, int]], size: int, overlap: int) -> list[tuple[int, int]]:
     """Group consecutive sentence spans into windows of at most `size` chars, overlapping by whole
     sentences totalling at most `overlap` chars."""
@@ -158,7 +170,7 @@ def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
     for paragraph_number, (p_start, p_end) in enumerate(split_paragraphs(text), start=1):
         sentences: list[tuple[int, int]] = []
         for s_start, s_end in split_sentences(text, p_start, p_end):
-            sentences.extend(_split_long(text, s_start, s_end, size))
+            sentences.extend(piece for piece in _split_long(text, s_start, s_end, size) if not _is_junk(text, piece))
         for start, end in _pack(sentences, size, overlap):
             page = None
             if page_starts:

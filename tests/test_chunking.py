@@ -86,3 +86,19 @@ def test_chunks_are_exact_slices_for_any_text(text: str, size: int) -> None:
     for chunk in chunk_document(doc, size, size // 3):
         assert text[chunk.start : chunk.end] == chunk.text
         assert chunk.text.strip() == chunk.text and chunk.text
+
+
+def test_pathological_text_gives_sensible_chunks() -> None:
+    import base64
+
+    blob = base64.b64encode(bytes(range(256)) * 8000).decode()  # ~2.7 MB with no space at all
+    prose = "Le pont de Lyon ouvre le 3 mars. Les travaux ont duré deux ans."
+    text = f"{prose}\n\n<img src=\"data:image/png;base64,{blob}\">\n\n{prose}"
+    chunks = chunk_document(Document("page.txt", "page.txt", "Page", text), 700, 150)
+    assert len(chunks) == 2 and all("base64" not in c.text and len(c.text) <= 700 for c in chunks)
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+
+    wall = " ".join(f"mot{n % 997} suite" for n in range(200_000))  # 2.8 MB, one line, no sentence end
+    walled = chunk_document(Document("wall.txt", "wall.txt", "Wall", wall), 700, 150)
+    assert all(len(c.text) <= 700 for c in walled)
+    assert len(wall) / 700 <= len(walled) <= 2 * len(wall) / 700

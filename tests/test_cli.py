@@ -114,3 +114,16 @@ def test_strange_input_never_ends_in_a_traceback(indexed: list[str], capsys: pyt
     assert head.returncode == 0 and b"Traceback" not in head.stderr and b"document(s)" in head.stdout
     assert main([*indexed, "ask", "--json", "combien de\x00 brigades\x07 ?"]) == 0
     assert json.loads(capsys.readouterr().out)["answered"] is True
+
+
+def test_index_reports_progress_in_plain_lines_when_not_on_a_terminal(seed_corpus: Path, tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "corpusbot", "--corpus", str(seed_corpus), "--index-dir", str(tmp_path / "i"), "index"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.startswith("Embedding: ")]
+    assert lines and lines[-1].endswith("(100 %)") and "\r" not in run.stderr
