@@ -57,8 +57,8 @@ def _report(external: tuple[QuestionAnswerer, list], lang: str) -> EvalReport:  
 def test_french_questions_on_a_real_corpus(external: tuple[QuestionAnswerer, list]) -> None:  # type: ignore[type-arg]
     report = _report(external, "fr")
     assert len(report.answerable) == 16 and len(report.unanswerable) == 4
-    # Measured 15/16 at 1 and 3, answer@1 14/16; runs differ by a question (approximate HNSW, 4-bit
-    # engine), so the bar sits a question or two lower.
+    # Measured 15/16 at 1 and 3, answer@1 14/16; runs differ by a question (the approximate
+    # nearest-neighbour search), so the bar sits a question or two lower.
     assert report.hit_at(1) >= 0.8125 and report.hit_at(3) >= 0.8125
     assert report.abstentions == 4 and report.false_abstentions == 0
     assert report.answer_at_1 >= 0.75
