@@ -122,6 +122,22 @@ def test_a_damaged_index_says_so_and_rebuild_always_works(settings: Settings, co
     assert damaged.answerer().search("beta bridge painted")[0].doc_id == "bridge.md"
 
 
+def test_a_garbled_manifest_is_reported_as_damage_and_rebuilt(settings: Settings, corpus: Path) -> None:
+    for name, text in GOOD.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    components = build(settings, embedder=HashingEmbedder())
+    components.indexer().run(corpus)
+    manifest = components.store.read_manifest()
+    assert manifest is not None
+    garbled = {**manifest.to_metadata(), "docs": "{not json"}
+    components.store._call(lambda client: components.store._collection(client).modify(metadata=garbled))
+
+    with pytest.raises(IndexDamagedError):
+        build(settings, embedder=HashingEmbedder()).answerer().ask("beta bridge painted")
+    assert components.indexer().run(corpus, rebuild=True).documents == 2
+    assert build(settings, embedder=HashingEmbedder()).answerer().search("beta bridge painted")[0].doc_id == "bridge.md"
+
+
 def test_rebuilds_leave_no_old_segments_behind(settings: Settings, corpus: Path) -> None:
     for name, text in GOOD.items():
         (corpus / name).write_text(text, encoding="utf-8")
