@@ -25,7 +25,7 @@ import numpy as np
 
 from index.chunking import chunk_document
 from index.embedding import Embedder, load_embedder
-from index.evaluation import EvalQuestion, EvalReport, judge, load_questions
+from index.evaluation import EvalQuestion, EvalReport, judge, load_questions, percentile
 from index.loaders import load_corpus
 from index.models import Answer, Citation
 from index.service import build
@@ -238,9 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             row = {"set": set_name, "system": system.name, "index_seconds": indexed[corpus]}
             row.update(report.summary())
             if isinstance(system, Corpusbot):
-                floor = sorted(system.floor(questions))
-                row["floor_ms_p50"] = round(floor[len(floor) // 2], 2)
-                row["floor_ms_p95"] = round(floor[min(len(floor) - 1, round(0.95 * (len(floor) - 1)))], 2)
+                floor = system.floor(questions)  # same percentile rule as the answers' latency
+                row["floor_ms_p50"] = round(percentile(floor, 0.5), 2)
+                row["floor_ms_p95"] = round(percentile(floor, 0.95), 2)
                 row["p95_over_floor"] = round(row["latency_ms_p95"] / max(row["floor_ms_p95"], 1e-9), 2)
                 print(f"  floor p50/p95 {row['floor_ms_p50']} / {row['floor_ms_p95']} ms", flush=True)
             row["has_answers"] = isinstance(system, Corpusbot)

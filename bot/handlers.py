@@ -105,15 +105,14 @@ async def _admitted(update: Update, context: Context, reply: bool = True) -> boo
     user = update.effective_user
     chat = update.effective_chat
     message = update.effective_message
+    key = _asker(update)
     if not svc.allow.allows(user.id if user else None, chat.id if chat else None):
         log.info(
             "refused user %s in chat %s (not on the allow-list)", user.id if user else None, chat.id if chat else None
         )
-        key = user.id if user else (chat.id if chat else 0)
         if reply and message and svc.refusals.check(key) == 0:  # say it once a minute, not to every message
             await send_html(message, "🔒 Sorry, this bot is private.", _quote(message))
         return False
-    key = user.id if user else (chat.id if chat else 0)
     wait = svc.limiter.check(key)
     if wait > 0:
         if reply and message:

@@ -40,7 +40,7 @@ class EvalResult:
     seconds: float
 
 
-def _percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
@@ -105,8 +105,8 @@ class EvalReport:
             "abstention_accuracy": round(self.abstention_accuracy, 4),
             "abstained": f"{self.abstentions}/{len(self.unanswerable)}",
             "false_abstentions": self.false_abstentions,
-            "latency_ms_p50": round(_percentile(latencies, 0.5), 2),
-            "latency_ms_p95": round(_percentile(latencies, 0.95), 2),
+            "latency_ms_p50": round(percentile(latencies, 0.5), 2),
+            "latency_ms_p95": round(percentile(latencies, 0.95), 2),
         }
 
     def as_dict(self) -> dict[str, Any]:

@@ -64,19 +64,23 @@ class LexicalIndex:
         if term in self._postings:
             found[term] = 1.0
         if len(term) >= 3 and not has_digit(term):  # identifiers and numbers match exactly, never fuzzily
-            candidates = [t for t in self._buckets.get(term[0], ()) if abs(len(t) - len(term)) <= 3]
             for match, score, _ in process.extract(
-                term, candidates, scorer=fuzz.ratio, score_cutoff=self._fuzzy_cutoff, limit=5
+                term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=self._fuzzy_cutoff, limit=5
             ):
                 found.setdefault(match, (score / 100.0) ** 2)
         return tuple(found.items())
 
+    def _spellings_near(self, term: str) -> list[str]:
+        """Corpus terms that could be another spelling of `term`: same first letter, similar length."""
+        return [t for t in self._buckets.get(term[0], ()) if abs(len(t) - len(term)) <= 3]
+
     def knows(self, term: str, cutoff: float = 85.0) -> bool:
         """Whether the corpus has `term` or a close spelling of it (stricter than query expansion)."""
-        if term in self._postings or len(term) < 3 or has_digit(term):
-            return term in self._postings or len(term) < 3
-        candidates = [t for t in self._buckets.get(term[0], ()) if abs(len(t) - len(term)) <= 3]
-        return process.extractOne(term, candidates, scorer=fuzz.ratio, score_cutoff=cutoff) is not None
+        if term in self._postings or len(term) < 3:
+            return True
+        if has_digit(term):  # identifiers and numbers: exactly or not at all
+            return False
+        return process.extractOne(term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=cutoff) is not None
 
     def search(self, query: str, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:
         """The best chunks for `query`, best first.

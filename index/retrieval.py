@@ -25,9 +25,9 @@ log = logging.getLogger(__name__)
 class RetrievalConfig:
     """How dense and lexical evidence are weighed, and when a passage counts as relevant.
 
-    Dense similarities are put on the index's own scale first: standard deviations above the
-    similarity of two unrelated chunks of the corpus (measured at index time, kept in the manifest),
-    so the weights below hold for any model and any corpus."""
+    Dense similarities are put on the index's own scale first: standard deviations above how similar
+    everyday unrelated questions are to the corpus's chunks (measured at index time, kept in the
+    manifest), so the weights below hold for any model and any corpus."""
 
     candidates: int = 50
     lexical_weight: float = 4.0

@@ -52,7 +52,7 @@ class QuestionAnswerer:
         return build_answer(question, passages, renumbered, self.config.max_sentences)
 
     def search(self, question: str, limit: int | None = None) -> list[Passage]:
-        return self.retriever.search(sentence_case(question), limit or self.config.top_k)
+        return self.retriever.search(sentence_case(clean_question(question)), limit or self.config.top_k)
 
     def stats(self) -> IndexStats:
         manifest = self.retriever.manifest

@@ -46,8 +46,8 @@ class Manifest:
     chunk_overlap: int
     chunker_version: int = CHUNKER_VERSION
     generation: int = 0
-    # How similar two unrelated chunks of this corpus are under this model (mean and spread over
-    # random pairs, measured at index time): retrieval puts dense scores on this scale.
+    # How similar everyday unrelated questions are to this corpus's chunks under this model (mean and
+    # spread, measured at index time, see index/background.py): retrieval puts dense scores on this scale.
     similarity_mean: float = 0.0
     similarity_std: float = 1.0
     docs: dict[str, DocumentInfo] = field(default_factory=dict)

@@ -53,7 +53,6 @@ def clean_question(question: str) -> str:
 def sentence_case(question: str) -> str:
     """The question as a sentence is written, so 'when does…', 'When does…' and 'WHEN DOES…' are one
     question: first letter upper case, and an all-capitals question lowered first."""
-    question = clean_question(question)
     letters = [ch for ch in question if ch.isalpha()]
     if len(letters) > 3 and all(ch.isupper() for ch in letters):
         question = question.lower()

@@ -93,7 +93,7 @@ def test_pathological_text_gives_sensible_chunks() -> None:
 
     blob = base64.b64encode(bytes(range(256)) * 8000).decode()  # ~2.7 MB with no space at all
     prose = "Le pont de Lyon ouvre le 3 mars. Les travaux ont duré deux ans."
-    text = f"{prose}\n\n<img src=\"data:image/png;base64,{blob}\">\n\n{prose}"
+    text = f'{prose}\n\n<img src="data:image/png;base64,{blob}">\n\n{prose}'
     chunks = chunk_document(Document("page.txt", "page.txt", "Page", text), 700, 150)
     assert len(chunks) == 2 and all("base64" not in c.text and len(c.text) <= 700 for c in chunks)
     assert all(text[c.start : c.end] == c.text for c in chunks)
