@@ -9,11 +9,11 @@ Q ?= when does the deployment start?
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0  # the CPU build first: sentence-transformers would pull a CUDA one
 	$(PY) -m pip install -q -e .
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base
-	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[st,dev]'
 	touch $@
 

