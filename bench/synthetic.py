@@ -6,8 +6,8 @@ import random
 import re
 from pathlib import Path
 
-from index.chunking import split_paragraphs, split_sentences
 from index.loaders import load_corpus
+from index.sentences import split_paragraphs, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 _NAMES = ("Poutine", "Loukachenko", "Sotchi", "Kiev", "Zelenskiy", "Bakhmut", "Tokmak", "Orikhiv", "Barry", "Moscou")

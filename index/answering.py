@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from index.chunking import split_sentences
 from index.models import Answer, Passage
+from index.sentences import split_sentences
 from index.text import fold, terms
 
 

@@ -17,9 +17,10 @@ from index.chunking import chunk_document
 from index.embedding import Embedder
 from index.errors import LoaderError
 from index.loaders import content_hash, iter_corpus_files, parse_document, read_file
+from index.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.models import Chunk, Document, DocumentInfo, IndexReport, SkippedFile
-from index.store import CHUNKER_VERSION, ChromaStore, Manifest, check_model
 from index.text import with_title
+from index.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class Indexer:
     def __init__(
         self,
         embedder: Embedder,
-        store: ChromaStore,
+        store: VectorStore,
         chunk_size: int,
         chunk_overlap: int,
         max_file_bytes: int,

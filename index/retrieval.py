@@ -12,11 +12,12 @@ from typing import Any
 from index.embedding import Embedder
 from index.errors import IndexNotBuiltError, IndexOutdatedError
 from index.lexical import LexicalIndex
+from index.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.models import DocumentInfo, Passage
 from index.relevance import RelevanceRule, missing_names
 from index.relevance import prepare as prepare_relevance
-from index.store import CHUNKER_VERSION, ChromaStore, Manifest, StoredChunk, check_model
 from index.text import with_title
+from index.vector_store import StoredChunk, VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class _Snapshot:
 class Retriever:
     """Finds the passages that answer a question; collaborators are passed in."""
 
-    def __init__(self, embedder: Embedder, store: ChromaStore, config: RetrievalConfig | None = None) -> None:
+    def __init__(self, embedder: Embedder, store: VectorStore, config: RetrievalConfig | None = None) -> None:
         self._embedder = embedder
         self._store = store
         self.config = config or RetrievalConfig()

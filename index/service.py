@@ -12,14 +12,15 @@ from index.retrieval import RetrievalConfig, Retriever
 from index.settings import Settings
 from index.store import ChromaStore
 from index.text import clean_question, sentence_case
+from index.vector_store import VectorStore
 
 
 @dataclass(frozen=True)
 class AnswerConfig:
     """How many passages to cite, how many sentences to quote, and how far answer cues rerank."""
 
-    top_k: int = 3
-    max_sentences: int = 2
+    top_k: int = Settings.model_fields["top_k"].default  # one source of defaults: the settings
+    max_sentences: int = Settings.model_fields["answer_sentences"].default
     rerank_pool: int = 5
     rerank_weight: float = 0.25
 
@@ -74,7 +75,7 @@ class Components:
 
     settings: Settings
     embedder: Embedder
-    store: ChromaStore
+    store: VectorStore
 
     def indexer(self) -> Indexer:
         s = self.settings
@@ -86,7 +87,7 @@ class Components:
         return QuestionAnswerer(retriever, AnswerConfig(top_k=top_k or s.top_k, max_sentences=s.answer_sentences))
 
 
-def build(settings: Settings, embedder: Embedder | None = None, store: ChromaStore | None = None) -> Components:
+def build(settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None) -> Components:
     """Wire the core from settings; pass `embedder`/`store` to substitute collaborators."""
     return Components(
         settings=settings,

@@ -1,103 +1,26 @@
-"""The Chroma vector store: embedded or server, plus the manifest recording how the index was built."""
+"""The Chroma vector store, embedded or server: the `VectorStore` corpusbot runs on."""
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, suppress
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from index import locking
-from index.embedding import Embedder
-from index.errors import CorpusbotError, IndexDamagedError, ModelMismatchError, StoreUnavailableError
-from index.models import DocumentInfo
+from index.errors import CorpusbotError, IndexDamagedError, StoreUnavailableError
+from index.manifest import Manifest
 from index.settings import Settings
+from index.vector_store import StoredChunk
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 2  # 2: chunks are embedded and searched with their document's title
-_MANIFEST_KEYS = (
-    "model",
-    "dimension",
-    "chunk_size",
-    "chunk_overlap",
-    "chunker_version",
-    "generation",
-    "similarity_mean",
-    "similarity_std",
-)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """How the index was built, and which version of each document it holds (the commit point)."""
-
-    model: str
-    dimension: int
-    chunk_size: int
-    chunk_overlap: int
-    chunker_version: int = CHUNKER_VERSION
-    generation: int = 0
-    # How similar everyday unrelated questions are to this corpus's chunks under this model (mean and
-    # spread, measured at index time, see index/background.py): retrieval puts dense scores on this scale.
-    similarity_mean: float = 0.0
-    similarity_std: float = 1.0
-    docs: dict[str, DocumentInfo] = field(default_factory=dict)
-
-    @property
-    def live_versions(self) -> frozenset[str]:
-        return frozenset(info.version for info in self.docs.values())
-
-    def to_metadata(self) -> dict[str, Any]:
-        metadata: dict[str, Any] = {key: getattr(self, key) for key in _MANIFEST_KEYS}
-        metadata["docs"] = json.dumps({doc_id: asdict(info) for doc_id, info in self.docs.items()})
-        return metadata
-
-    @classmethod
-    def from_metadata(cls, metadata: dict[str, Any] | None) -> Manifest | None:
-        if not metadata or "model" not in metadata:
-            return None
-        docs = {doc_id: DocumentInfo(**info) for doc_id, info in json.loads(metadata.get("docs", "{}")).items()}
-        return cls(
-            model=str(metadata["model"]),
-            dimension=int(metadata["dimension"]),
-            chunk_size=int(metadata["chunk_size"]),
-            chunk_overlap=int(metadata["chunk_overlap"]),
-            chunker_version=int(metadata.get("chunker_version", 0)),
-            generation=int(metadata.get("generation", 0)),
-            similarity_mean=float(metadata.get("similarity_mean", 0.0)),
-            similarity_std=float(metadata.get("similarity_std", 1.0)),
-            docs=docs,
-        )
-
-
-def check_model(manifest: Manifest | None, embedder: Embedder) -> None:
-    """Refuse to mix vectors of two models in one index."""
-    if manifest is None:
-        return
-    if manifest.model != embedder.name or manifest.dimension != embedder.dimension:
-        raise ModelMismatchError(
-            f"The index was built with model '{manifest.model}' ({manifest.dimension} dimensions) but "
-            f"EMBEDDING_MODEL is '{embedder.name}' ({embedder.dimension} dimensions). Set "
-            f"EMBEDDING_MODEL={manifest.model}, or rebuild with `corpusbot index --rebuild`."
-        )
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """One row of the store: id, text and metadata."""
-
-    chunk_id: str
-    text: str
-    metadata: dict[str, Any]
 
 
 class ChromaStore:

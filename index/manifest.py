@@ -1,0 +1,83 @@
+"""The manifest: how an index was built (model, chunking, background) and which document versions it holds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from index.errors import ModelMismatchError
+from index.models import DocumentInfo
+
+
+class _Named(Protocol):
+    name: str
+    dimension: int
+
+
+CHUNKER_VERSION = 2  # 2: chunks are embedded and searched with their document's title
+_MANIFEST_KEYS = (
+    "model",
+    "dimension",
+    "chunk_size",
+    "chunk_overlap",
+    "chunker_version",
+    "generation",
+    "similarity_mean",
+    "similarity_std",
+)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """How the index was built, and which version of each document it holds (the commit point)."""
+
+    model: str
+    dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    chunker_version: int = CHUNKER_VERSION
+    generation: int = 0
+    # How similar everyday unrelated questions are to this corpus's chunks under this model (mean and
+    # spread, measured at index time, see index/background.py): retrieval puts dense scores on this scale.
+    similarity_mean: float = 0.0
+    similarity_std: float = 1.0
+    docs: dict[str, DocumentInfo] = field(default_factory=dict)
+
+    @property
+    def live_versions(self) -> frozenset[str]:
+        return frozenset(info.version for info in self.docs.values())
+
+    def to_metadata(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = {key: getattr(self, key) for key in _MANIFEST_KEYS}
+        metadata["docs"] = json.dumps({doc_id: asdict(info) for doc_id, info in self.docs.items()})
+        return metadata
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any] | None) -> Manifest | None:
+        if not metadata or "model" not in metadata:
+            return None
+        docs = {doc_id: DocumentInfo(**info) for doc_id, info in json.loads(metadata.get("docs", "{}")).items()}
+        return cls(
+            model=str(metadata["model"]),
+            dimension=int(metadata["dimension"]),
+            chunk_size=int(metadata["chunk_size"]),
+            chunk_overlap=int(metadata["chunk_overlap"]),
+            chunker_version=int(metadata.get("chunker_version", 0)),
+            generation=int(metadata.get("generation", 0)),
+            similarity_mean=float(metadata.get("similarity_mean", 0.0)),
+            similarity_std=float(metadata.get("similarity_std", 1.0)),
+            docs=docs,
+        )
+
+
+def check_model(manifest: Manifest | None, embedder: _Named) -> None:
+    """Refuse to mix vectors of two models in one index."""
+    if manifest is None:
+        return
+    if manifest.model != embedder.name or manifest.dimension != embedder.dimension:
+        raise ModelMismatchError(
+            f"The index was built with model '{manifest.model}' ({manifest.dimension} dimensions) but "
+            f"EMBEDDING_MODEL is '{embedder.name}' ({embedder.dimension} dimensions).",
+            index_model=manifest.model,
+        )

@@ -1,0 +1,158 @@
+"""Fusion, reranking, abstention, TOP_K and snapshot refresh, on the in-memory store with fake embedders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.indexer import Indexer
+from index.relevance import RelevanceRule
+from index.retrieval import RetrievalConfig, Retriever
+from index.service import AnswerConfig, QuestionAnswerer
+from index.vector_store import MemoryStore
+from tests.fakes import HashingEmbedder
+
+
+class MeaningEmbedder:
+    """A 'model' that knows synonyms: each concept is an axis, and any of its words points along it.
+
+    Dense similarity then follows meaning, not shared words, as with a real multilingual model."""
+
+    name = "fake-meaning"
+
+    def __init__(self, concepts: dict[str, Sequence[str]]) -> None:
+        self._concepts = list(concepts.items())
+        self.dimension = len(self._concepts) + 1
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            lowered = text.lower()
+            for axis, (_, words) in enumerate(self._concepts):
+                vectors[row, axis] = sum(lowered.count(word) for word in words)
+            vectors[row, -1] = 0.2  # everything is a little alike
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+CONCEPTS = {
+    "zebra": ["zebra", "zèbre", "striped horse"],
+    "train": ["train", "railway"],
+    "weather": ["rain", "pluie", "umbrella"],
+}
+
+
+def _index(corpus: Path, docs: dict[str, str], embedder: object, store: MemoryStore | None = None) -> MemoryStore:
+    store = store or MemoryStore()
+    for name, text in docs.items():
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    Indexer(embedder, store, 700, 150, 1_000_000).run(corpus)  # type: ignore[arg-type]
+    return store
+
+
+def _answerer(embedder: object, store: MemoryStore, **config: object) -> QuestionAnswerer:
+    retrieval = RetrievalConfig(**{k: v for k, v in config.items() if k in RetrievalConfig.__dataclass_fields__})
+    answers = AnswerConfig(**{k: v for k, v in config.items() if k in AnswerConfig.__dataclass_fields__})
+    return QuestionAnswerer(Retriever(embedder, store, retrieval), answers)  # type: ignore[arg-type]
+
+
+DOCS = {
+    "zebra": "Le zèbre galope à soixante kilomètres par heure dans la savane.",
+    "train": "The railway timetable lists the speed of every train on the line.",
+    "weather": "La pluie tombe souvent en automne et les parapluies se vendent bien.",
+}
+
+
+def test_a_passage_found_only_by_meaning_is_cited(corpus: Path) -> None:
+    embedder = MeaningEmbedder(CONCEPTS)
+    store = _index(corpus, DOCS, embedder)
+    # No word of the question is in the zebra document: only the dense side can find it.
+    answer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=0.0)).ask("How fast is a striped horse?")
+    assert answer.answered and answer.citations[0].doc_id == "zebra.txt"
+
+
+def test_shared_words_lift_a_passage_above_a_slightly_closer_meaning(corpus: Path) -> None:
+    embedder = MeaningEmbedder(CONCEPTS)
+    docs = {
+        "meaning-only": "The zebra is an animal of the savannah.",
+        "both": "The zebra can reach a top speed of sixty kilometres per hour, faster than a young zebra.",
+        "words-only": "Top speed figures are published every spring.",
+    }
+    store = _index(corpus, docs, embedder)
+    question = "What is the top speed of a striped horse?"
+    anything = RelevanceRule(min_fused=-99.0)
+    fused = _answerer(embedder, store, relevance=anything, rerank_weight=0.0, top_k=3).ask(question)
+    assert fused.citations[0].doc_id == "both.txt"
+    # Dense alone prefers the passage whose meaning is a shade closer, sharing no word with the question.
+    dense = _answerer(embedder, store, relevance=anything, lexical_weight=0.0, rerank_weight=0.0, top_k=3)
+    assert dense.ask(question).citations[0].doc_id == "meaning-only.txt"
+
+
+def test_the_relevance_floor_refuses_weak_matches_and_lets_strong_ones_through(corpus: Path) -> None:
+    embedder = HashingEmbedder()
+    store = _index(corpus, DOCS, embedder)
+    question = "What does the railway timetable list?"
+    assert _answerer(embedder, store).ask(question).answered
+    refused = _answerer(embedder, store, relevance=RelevanceRule(min_fused=50.0)).ask(question)
+    assert not refused.answered and refused.citations == ()
+
+
+def test_a_name_the_corpus_never_mentions_is_refused(corpus: Path) -> None:
+    embedder = HashingEmbedder()
+    store = _index(corpus, DOCS, embedder)
+    answerer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=-99.0))
+    assert not answerer.ask("What did Museveni say about the railway timetable?").answered
+    assert answerer.ask("What did the railway timetable say about the train?").answered
+
+
+def test_answer_cues_move_the_passage_holding_a_date_up(corpus: Path) -> None:
+    embedder = HashingEmbedder()
+    docs = {
+        "vague": "The deployment of the new tanks will start soon, officials said about the deployment.",
+        "dated": "The deployment of the new tanks will start on 7 July, officials said.",
+    }
+    store = _index(corpus, docs, embedder)
+    question = "When does the deployment of the new tanks start?"
+    without = _answerer(embedder, store, rerank_weight=0.0, top_k=2).ask(question)
+    with_cues = _answerer(embedder, store, rerank_weight=5.0, top_k=2).ask(question)
+    assert without.citations[0].doc_id == "vague.txt"  # more shared words: first on retrieval alone
+    assert with_cues.citations[0].doc_id == "dated.txt" and "7 July" in with_cues.text
+
+
+@pytest.mark.parametrize("top_k", [1, 3, 8])
+def test_top_k_gives_that_many_citations(corpus: Path, top_k: int) -> None:
+    embedder = HashingEmbedder()
+    docs = {f"reactor-{n}": f"Reactor {n} of the alpha plant was inspected." for n in range(10)}
+    store = _index(corpus, docs, embedder)
+    answer = _answerer(embedder, store, top_k=top_k).ask("alpha plant reactor inspected")
+    assert answer.answered and len(answer.citations) == top_k
+
+
+def test_a_new_generation_is_picked_up_after_the_refresh_interval_only(corpus: Path) -> None:
+    embedder = HashingEmbedder()
+    store = _index(corpus, DOCS, embedder)
+    patient = _answerer(embedder, store, refresh_seconds=3600.0)
+    eager = _answerer(embedder, store, refresh_seconds=0.0)
+    question = "Which submarine cable was repaired at Plouguerneau?"
+    assert not patient.ask(question).answered and not eager.ask(question).answered
+    _index(corpus, {"cable": "The submarine cable near Plouguerneau was repaired in May."}, embedder, store)
+    assert eager.ask(question).citations[0].doc_id == "cable.txt"
+    assert not patient.ask(question).answered  # still on its snapshot
+    patient.retriever.reload()
+    assert patient.ask(question).citations[0].doc_id == "cable.txt"
+
+
+def test_memory_store_filters_like_chroma() -> None:
+    store = MemoryStore()
+    vectors = np.eye(3, dtype=np.float32)
+    store.upsert(["a", "b", "c"], vectors, ["A", "B", "C"], [{"version": "1"}, {"version": "2"}, {"version": "3"}])
+    store.delete_where({"version": {"$nin": ["1", "3"]}})
+    assert sorted(c.chunk_id for c in store.iter_chunks()) == ["a", "c"]
+    assert [chunk_id for chunk_id, _ in store.query(np.array([0, 0, 1.0]), 1)] == ["c"]
+    store.delete_where({"version": {"$ne": ""}})
+    assert store.count() == 0 and store.query(np.ones(3), 5) == []
