@@ -35,7 +35,7 @@ eval: index
 	@echo "(the external split: make bench-quality)"
 
 test: setup-dev
-	$(PY) -m ruff check index bot corpusbot tests bench
+	$(PY) -m ruff check index bot corpusbot tests bench devtools
 	$(PY) -m mypy
 	$(PY) -m pytest -q
 

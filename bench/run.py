@@ -170,7 +170,7 @@ def _peak_rss_mb(pid: int) -> float:
 async def bench_serve(size: int, model: str, rounds: int = 5, users: int = 20) -> dict[str, Any]:
     """`corpusbot serve` in its own process against the fake Bot API (in this one): time to first
     answer, reply times with `users` asking at once (after a warm-up round), peak RSS."""
-    from tests import fake_telegram as tg
+    from devtools import fake_telegram as tg
 
     api = tg.FakeBotAPI(TOKEN)
     await api.start()

@@ -20,7 +20,9 @@ from telegram.ext import (
 
 from bot import handlers
 from bot.access import AllowList, RateLimiter
+from bot.sending import with_retry
 from bot.services import BotServices
+from bot.settings import BotSettings
 from bot.shortcuts import load_shortcuts
 from index.errors import ConfigError
 from index.service import QuestionAnswerer
@@ -59,18 +61,18 @@ def log_handler(*hidden: str, stream: IO[str] | None = None) -> logging.Handler:
     return handler
 
 
-def webhook_secret(settings: Settings) -> str:
+def webhook_secret(settings: BotSettings) -> str:
     """The configured webhook secret, or a random one for this run: a webhook is never left open."""
     configured = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
     return configured.strip() or secrets.token_urlsafe(32)
 
 
-def configure_logging(settings: Settings, *hidden: str) -> None:
+def configure_logging(level: str, settings: BotSettings, *hidden: str) -> None:
     """Log to stderr with the token and `hidden` values redacted; httpx request lines (which carry the URL) silenced."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     root = logging.getLogger()
     root.handlers[:] = [log_handler(token, *hidden)]
-    root.setLevel(settings.log_level.upper())
+    root.setLevel(level.upper())
     quiet_http_logs()
 
 
@@ -79,7 +81,7 @@ def quiet_http_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def build_application(settings: Settings, answerer: QuestionAnswerer) -> Application:
+def build_application(settings: BotSettings, answerer: QuestionAnswerer) -> Application:
     """The bot, wired to `answerer`; `settings` gives the token, API URL, access rules and shortcuts."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and put it in .env.")
@@ -101,7 +103,7 @@ def build_application(settings: Settings, answerer: QuestionAnswerer) -> Applica
         commands = [BotCommand(name, text[:256]) for name, text in handlers.BUILTIN_COMMANDS.items()]
         commands += [BotCommand(s.name, s.description) for s in shortcuts.values()]
         try:
-            await handlers.with_retry(lambda: application.bot.set_my_commands(commands))
+            await with_retry(lambda: application.bot.set_my_commands(commands))
         except Exception:
             log.warning("could not register the command list", exc_info=True)
 
@@ -146,13 +148,13 @@ def build_application(settings: Settings, answerer: QuestionAnswerer) -> Applica
     return application
 
 
-def serve(settings: Settings) -> int:
+def serve(core: Settings, settings: BotSettings) -> int:
     """`corpusbot serve`: load the model and index, then poll (or listen for webhooks) until stopped."""
     from index.service import build
 
     secret = webhook_secret(settings) if settings.telegram_webhook_url else ""
-    configure_logging(settings, secret)
-    answerer = build(settings).answerer()
+    configure_logging(core.log_level, settings, secret)
+    answerer = build(core).answerer()
     answerer.retriever.reload()  # load the index now: fail fast, and make the first answer quick
     answerer.ask("warm up")
     application = build_application(settings, answerer)

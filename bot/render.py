@@ -1,4 +1,4 @@
-"""Turn answers and passages into Telegram HTML messages: escaped, within 4096 characters."""
+"""Turn answers, passages and errors into Telegram messages, buttons and inline results (HTML, ≤ 4096 chars)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import html
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle, InputTextMessageContent
+from telegram.constants import ParseMode
+
+from index import errors
 from index.models import Answer, Citation, DocumentInfo, IndexStats, Passage
 
 MAX_MESSAGE = 4096
@@ -164,3 +168,62 @@ def stats_message(stats: IndexStats) -> str:
         f"Chunks: {stats.chunk_size} characters, overlap {stats.chunk_overlap}\n"
         f"Store: {escape(stats.store)}"
     )
+
+
+def answer_buttons(key: str) -> InlineKeyboardMarkup:
+    """The buttons under an answer; `key` finds the answer again when one is pressed."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("More sources", callback_data=f"more:{key}"),
+                InlineKeyboardButton("Full passage", callback_data=f"full:{key}"),
+            ]
+        ]
+    )
+
+
+def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
+    """Inline-mode results: the answer with its first citation, then the next two citations on their own."""
+    if not answer.answered:
+        return [
+            InlineQueryResultArticle(
+                id="none",
+                title="Nothing relevant found",
+                description=answer.question[:100],
+                input_message_content=InputTextMessageContent(
+                    f"{NOTHING_FOUND}\n<i>{escaped_clip(answer.question, 500)}</i>", parse_mode=ParseMode.HTML
+                ),
+            )
+        ]
+    results = []
+    for citation in answer.citations[:3]:
+        first = citation.number == 1
+        single = Answer(answer.question, True, answer.sentences if first else (citation.passage[:300],), (citation,))
+        results.append(
+            InlineQueryResultArticle(
+                id=str(citation.number),
+                title=(answer.text if first else citation.passage)[:100] or citation.title,
+                description=f"[{citation.number}] {citation.title} — {citation.date} — {citation.position}"[:200],
+                input_message_content=InputTextMessageContent(answer_message(single), parse_mode=ParseMode.HTML),
+            )
+        )
+    return results
+
+
+# What a chat user can do about each failure: they cannot run commands on the bot's machine.
+_ERROR_TEXTS: dict[type[errors.CorpusbotError], str] = {
+    errors.IndexNotBuiltError: "The corpus has not been indexed yet. Please tell the bot's administrator.",
+    errors.IndexOutdatedError: "The index needs an update after an upgrade. Please tell the bot's administrator.",
+    errors.IndexDamagedError: "The search index cannot be read right now. Please tell the bot's administrator.",
+    errors.ModelMismatchError: "The bot is misconfigured (index and model differ). Please tell its administrator.",
+    errors.IndexBusyError: "The index is being updated. Please try again in a minute.",
+    errors.StoreUnavailableError: "The search index is temporarily unavailable. Please try again in a minute.",
+}
+
+
+def error_text(error: object) -> str:
+    """The line a chat user reads when answering failed (details go to the log, not to the chat)."""
+    for kind, text in _ERROR_TEXTS.items():
+        if isinstance(error, kind):
+            return f"⚠️ {escape(text)}"
+    return "⚠️ Sorry, something went wrong while answering. Please try again."

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corpusbot import render
+from corpusbot.messages import explain
 from index.errors import CorpusbotError
 from index.settings import Settings
 from index.text import clean_question
@@ -73,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, settings)
     except CorpusbotError as exc:
         log.debug("command failed", exc_info=True)
-        print(f"corpusbot: {exc.friendly}", file=sys.stderr)
+        print(f"corpusbot: {explain(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -89,8 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from bot.app import serve
+        from bot.settings import BotSettings
 
-        return serve(settings)
+        return serve(settings, BotSettings())
 
     from index.service import build
 
@@ -173,5 +175,5 @@ def _chat(answerer: QuestionAnswerer) -> int:
         try:
             print(render.answer_text(answerer.ask(question)))
         except CorpusbotError as exc:
-            print(f"corpusbot: {exc.friendly}")
+            print(f"corpusbot: {explain(exc)}")
         print()

@@ -1,4 +1,5 @@
-"""The core's small error hierarchy; edges (CLI, bot) turn these into user-facing text."""
+"""The core's small error hierarchy. Messages state what is wrong; what to do about it is said by the edge
+that shows them (the CLI names commands, the bot speaks to chat users): corpusbot/messages.py, bot/render.py."""
 
 
 class CorpusbotError(Exception):
@@ -8,10 +9,6 @@ class CorpusbotError(Exception):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.user_message)
-
-    @property
-    def friendly(self) -> str:
-        return str(self)
 
 
 class ConfigError(CorpusbotError):
@@ -25,27 +22,28 @@ class ModelUnavailableError(CorpusbotError):
 class ModelMismatchError(CorpusbotError):
     """The index was built with another embedding model or chunking than the one configured."""
 
+    def __init__(self, message: str, index_model: str = "") -> None:
+        super().__init__(message)
+        self.index_model = index_model
+
 
 class IndexNotBuiltError(CorpusbotError):
-    """There is no index yet: run `corpusbot index` first."""
+    """There is no index yet."""
 
-    user_message = "The corpus has not been indexed yet. Run `corpusbot index` first."
+    user_message = "The corpus has not been indexed yet."
 
 
 class IndexOutdatedError(CorpusbotError):
     """The index was built by an older corpusbot, whose chunks are embedded differently."""
 
-    user_message = "The index was built by an older version of corpusbot. Run `corpusbot index` to update it."
+    user_message = "The index was built by an older version of corpusbot, which embedded its chunks differently."
 
 
 class IndexDamagedError(CorpusbotError):
     """The embedded index cannot be read: damaged files, not a passing outage."""
 
     def __init__(self, folder: object, detail: str) -> None:
-        super().__init__(
-            f"The index at {folder} cannot be read ({detail}). It looks damaged; rebuild it with "
-            "`corpusbot index --rebuild` (the documents in the corpus folder are not touched)."
-        )
+        super().__init__(f"The index at {folder} cannot be read ({detail}). It looks damaged.")
 
 
 class StoreUnavailableError(CorpusbotError):

@@ -1,18 +1,21 @@
-"""The one settings object, read from the environment and `.env` when built (never at import)."""
+"""The core's settings, read from the environment and `.env` when built (never at import); no Telegram in here."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Every knob corpusbot has; `.env.example` documents each one."""
+    """Every knob of the core (corpus, index, model, store, answers); `.env.example` documents each one.
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    The bot's own settings (token, webhook, access rules) are `bot.settings.BotSettings`: the core never
+    sees the token."""
+
+    # An empty value (`CHROMA_HOST=`) means the default, as `.env.example` writes them.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     # Corpus and index
     corpus_dir: Path = Path("corpus")
@@ -37,30 +40,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=3, ge=1, le=20)
     answer_sentences: int = Field(default=2, ge=1, le=5)
 
-    # Telegram
-    telegram_bot_token: SecretStr | None = None
-    telegram_api_base_url: str = "https://api.telegram.org/bot"
-    telegram_webhook_url: str = ""
-    telegram_webhook_listen: str = "0.0.0.0"
-    telegram_webhook_port: int = 8443
-    telegram_webhook_secret: SecretStr | None = None
-    allowed_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
-    allowed_chat_ids: Annotated[tuple[int, ...], NoDecode] = ()
-    rate_limit_per_minute: int = Field(default=12, ge=0)
-    telegram_typing_delay: float = Field(default=0.3, ge=0.0)
-    telegram_timeout: float = Field(default=10.0, gt=0.0)
-    shortcuts_file: Path | None = Path("shortcuts.toml")
-
     log_level: str = "INFO"
-
-    @field_validator("allowed_user_ids", "allowed_chat_ids", mode="before")
-    @classmethod
-    def _split_ids(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(int(part) for part in value.replace(";", ",").split(",") if part.strip())
-        if isinstance(value, int):
-            return (value,)
-        return value
 
     @field_validator("chunk_overlap")
     @classmethod

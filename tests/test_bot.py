@@ -11,16 +11,19 @@ from typing import Any
 import pytest
 
 from bot.app import log_handler
+from devtools import fake_telegram as tg
 from index.embedding import Embedder
 from index.service import QuestionAnswerer, build
 from index.settings import Settings
-from tests import fake_telegram as tg
 from tests.bot_harness import TOKEN, Running, buttons, running_bot
 from tests.conftest import ROOT, SEED_CORPUS
 from tests.telegram_html import telegram_html_errors
 
 pytestmark = pytest.mark.model
 SPECIAL_SENTENCE = "Escaping rules: a <b>tag</b> & an ampersand & the <script> element must stay plain text."
+
+
+SHORTCUTS = ROOT / "shortcuts.toml"
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +38,6 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         _env_file=None,
         corpus_dir=folder,
         index_dir=tmp_path_factory.mktemp("bot-index"),
-        shortcuts_file=ROOT / "shortcuts.toml",
-        telegram_bot_token=TOKEN,
     )
 
 
@@ -49,12 +50,12 @@ def answerer(corpus_settings: Settings, default_embedder: Embedder) -> QuestionA
 
 @pytest.fixture
 async def bot(corpus_settings: Settings, answerer: QuestionAnswerer) -> AsyncIterator[Running]:
-    async with running_bot(corpus_settings, answerer) as running:
+    async with running_bot(answerer, shortcuts_file=SHORTCUTS) as running:
         yield running
 
 
 async def test_private_question_gets_cited_answer(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
-    async with running_bot(corpus_settings, answerer, telegram_typing_delay=0.0) as bot:
+    async with running_bot(answerer, shortcuts_file=SHORTCUTS, telegram_typing_delay=0.0) as bot:
         reply = await bot.reply_to(tg.message("When does the deployment start?", user_id=11), chat_id=11)
         typing = bot.api.sent("sendChatAction", chat_id=11)
     text = reply.params["text"]
@@ -73,8 +74,7 @@ async def test_out_of_corpus_question_says_nothing_found(bot: Running) -> None:
 
 async def test_group_silence_ask_mention_and_reply(bot: Running) -> None:
     group = -1001
-    bot.api.push(tg.message("we met in Sotchi last year", user_id=21, chat_id=group, kind="supergroup"))
-    await bot.api.quiet()
+    await bot.settled(bot.push(tg.message("we met in Sotchi last year", user_id=21, chat_id=group, kind="supergroup")))
     assert bot.api.sent(chat_id=group) == []
 
     ask = tg.message("/ask Where did Putin and Lukashenko meet?", user_id=21, chat_id=group, kind="supergroup")
@@ -86,8 +86,7 @@ async def test_group_silence_ask_mention_and_reply(bot: Running) -> None:
     assert "12 brigades" in (await bot.reply_to(addressed, chat_id=group)).params["text"]
 
     other_bot = tg.message("/ask@SomeOtherBot combien de brigades ?", user_id=22, chat_id=group, kind="group")
-    bot.api.push(other_bot)
-    await bot.api.quiet()
+    await bot.settled(bot.push(other_bot))
     assert len(bot.api.sent(chat_id=group)) == 2
 
     mention = tg.message(
@@ -189,7 +188,7 @@ def long_passage_answerer(tmp_path_factory: pytest.TempPathFactory, default_embe
 async def test_long_passage_with_markup_characters(
     corpus_settings: Settings, long_passage_answerer: QuestionAnswerer
 ) -> None:
-    async with running_bot(corpus_settings, long_passage_answerer) as bot:
+    async with running_bot(long_passage_answerer, shortcuts_file=SHORTCUTS) as bot:
         reply = await bot.reply_to(tg.message("escaping rules ampersand script element", user_id=81), chat_id=81)
         text = reply.params["text"]
         assert telegram_html_errors(text) == []
@@ -211,7 +210,7 @@ async def test_long_passage_with_markup_characters(
 
 
 async def test_allow_list_refuses_others(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
-    async with running_bot(corpus_settings, answerer, allowed_user_ids=(7,)) as running:
+    async with running_bot(answerer, shortcuts_file=SHORTCUTS, allowed_user_ids=(7,)) as running:
         refused = await running.reply_to(tg.message("When does the deployment start?", user_id=8), chat_id=8)
         assert "private" in refused.params["text"] and "juillet" not in refused.params["text"]
         allowed = await running.reply_to(tg.message("combien de brigades ?", user_id=7), chat_id=7)
@@ -221,16 +220,18 @@ async def test_allow_list_refuses_others(corpus_settings: Settings, answerer: Qu
 async def test_buttons_obey_the_allow_list_and_the_rate_limit(
     corpus_settings: Settings, answerer: QuestionAnswerer
 ) -> None:
-    async with running_bot(corpus_settings, answerer, allowed_user_ids=(7,), rate_limit_per_minute=2) as running:
+    async with running_bot(
+        answerer, shortcuts_file=SHORTCUTS, allowed_user_ids=(7,), rate_limit_per_minute=2
+    ) as running:
         group = -100777
         asked = tg.message("/ask combien de brigades ?", user_id=7, chat_id=group, kind="supergroup")
         reply = await running.reply_to(asked, chat_id=group)
         more, _ = buttons(reply)
         shown = tg.bot_message(reply.params["text"], chat_id=group, kind="supergroup")
-        running.api.push(tg.callback(more, 8, shown))  # a member who is not on the list reuses the key
+        stranger = running.push(tg.callback(more, 8, shown))  # a member who is not on the list reuses the key
         [refused] = await running.api.wait_for(lambda c: c.method == "answerCallbackQuery")
         assert "private" in refused.params["text"]
-        await running.api.quiet(0.5)
+        await running.settled(stranger)
         assert len(running.api.sent(chat_id=group)) == 1  # nothing but the original answer
         running.api.push(tg.callback(more, 7, shown))  # the asker's second action this minute: allowed
         await running.api.wait_for(lambda c: c.method == "sendMessage" and "Sources for" in c.params["text"])
@@ -240,18 +241,16 @@ async def test_buttons_obey_the_allow_list_and_the_rate_limit(
 
 
 async def test_refusals_are_rate_limited_too(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
-    async with running_bot(corpus_settings, answerer, allowed_user_ids=(7,)) as running:
-        for _ in range(6):
-            running.api.push(tg.message("When does the deployment start?", user_id=8))
-        await running.api.wait_for(lambda c: c.method == "sendMessage" and c.params["chat_id"] == 8)
-        await running.api.quiet(1.0)
+    async with running_bot(answerer, shortcuts_file=SHORTCUTS, allowed_user_ids=(7,)) as running:
+        pushed = [running.push(tg.message("When does the deployment start?", user_id=8)) for _ in range(6)]
+        await running.settled(*pushed)
         assert len(running.api.sent(chat_id=8)) == 1
 
 
 async def test_inline_keystrokes_do_not_use_up_the_question_limit(
     corpus_settings: Settings, answerer: QuestionAnswerer
 ) -> None:
-    async with running_bot(corpus_settings, answerer, rate_limit_per_minute=2) as running:
+    async with running_bot(answerer, shortcuts_file=SHORTCUTS, rate_limit_per_minute=2) as running:
         typed = "lukashenko sochi meeting"
         for end in range(10, len(typed) + 1):
             running.api.push(tg.inline(typed[:end], user_id=93))
@@ -270,7 +269,7 @@ async def test_source_stays_in_its_chat_and_odd_numbers_get_usage(bot: Running) 
 
 
 async def test_rate_limit_replies_kindly(corpus_settings: Settings, answerer: QuestionAnswerer) -> None:
-    async with running_bot(corpus_settings, answerer, rate_limit_per_minute=2) as running:
+    async with running_bot(answerer, shortcuts_file=SHORTCUTS, rate_limit_per_minute=2) as running:
         for _ in range(2):
             reply = await running.reply_to(tg.message("combien de brigades ?", user_id=91), chat_id=91)
             assert "12 brigades" in reply.params["text"]
@@ -298,8 +297,7 @@ async def test_flood_control_429_is_waited_out(bot: Running) -> None:
     attempts = bot.api.sent(chat_id=101)
     assert [bool(c.params.get("_failed")) for c in attempts] == [True, False]
     assert attempts[1].at - attempts[0].at >= 0.9
-    await bot.api.quiet(0.5)
-    assert len(bot.api.sent(chat_id=101)) == 2  # answered once
+    assert len(bot.api.sent(chat_id=101)) == 2  # answered once (reply_to waited for the update to be handled)
 
 
 async def test_twenty_users_at_once(bot: Running) -> None:
@@ -333,12 +331,12 @@ async def test_token_never_logged(corpus_settings: Settings, answerer: QuestionA
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     try:
-        async with running_bot(corpus_settings, answerer) as running:
+        async with running_bot(answerer, shortcuts_file=SHORTCUTS) as running:
             bad = (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
             running.api.fail_next("sendMessage", bad, bad)  # the answer, then the apology
-            running.api.push(tg.message("combien de brigades ?", user_id=111))
+            asked = running.push(tg.message("combien de brigades ?", user_id=111))
             await running.api.wait_for(lambda c: c.method == "sendMessage", count=2)
-            await running.api.quiet(0.3)
+            await running.settled(asked)
     finally:
         root.removeHandler(handler)
         root.setLevel(level)

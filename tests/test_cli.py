@@ -12,6 +12,8 @@ import pytest
 from corpusbot.cli import main
 from tests.conftest import ROOT, SEED_QUESTIONS
 
+pytestmark = pytest.mark.model  # the command line as shipped: the real default model
+
 
 @pytest.fixture
 def indexed(seed_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:

@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
+from devtools import fake_telegram as tg
 from index.errors import StoreUnavailableError
 from index.retrieval import RetrievalConfig, Retriever
 from index.service import QuestionAnswerer, build
 from index.settings import Settings
-from tests import fake_telegram as tg
-from tests.bot_harness import TOKEN, running_bot
+from tests.bot_harness import running_bot
 from tests.chroma_server import ChromaServer
 from tests.fakes import HashingEmbedder
 
@@ -44,8 +43,6 @@ def server_settings(server: ChromaServer, settings: Settings, corpus: Path) -> S
         update={
             "chroma_host": "127.0.0.1",
             "chroma_port": server.port,
-            "telegram_bot_token": SecretStr(TOKEN),
-            "shortcuts_file": None,
         }
     )
 
@@ -88,7 +85,7 @@ def test_store_outage_is_reported_and_recovered_from(server: ChromaServer, serve
 async def test_bot_says_temporarily_unavailable_then_recovers(server: ChromaServer, server_settings: Settings) -> None:
     build(server_settings, embedder=HashingEmbedder()).indexer().run(server_settings.corpus_dir)
     answerer = build(server_settings, embedder=HashingEmbedder()).answerer()
-    async with running_bot(server_settings, answerer) as bot:
+    async with running_bot(answerer) as bot:
         first = await bot.reply_to(tg.message("beta bridge painted", user_id=5), chat_id=5)
         assert "beta bridge" in first.params["text"]
         server.stop()

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 import index.indexer
+from bot.render import error_text
+from corpusbot.messages import explain
+from devtools import fake_telegram as tg
 from index.errors import IndexDamagedError
 from index.loaders import CorpusFile
 from index.service import QuestionAnswerer, build
 from index.settings import Settings
-from tests import fake_telegram as tg
-from tests.bot_harness import TOKEN, running_bot
+from tests.bot_harness import running_bot
 from tests.fakes import HashingEmbedder, minimal_pdf
 
 GOOD = {
@@ -116,7 +116,9 @@ def test_a_damaged_index_says_so_and_rebuild_always_works(settings: Settings, co
     damaged = build(settings, embedder=HashingEmbedder())
     with pytest.raises(IndexDamagedError) as info:
         damaged.answerer().ask("beta bridge painted")
-    assert "--rebuild" in info.value.friendly and "temporarily" not in info.value.friendly
+    assert "damaged" in str(info.value) and "temporarily" not in str(info.value)
+    assert "`corpusbot index --rebuild`" in explain(info.value)  # the terminal says how to mend it
+    assert "administrator" in error_text(info.value) and "corpusbot" not in error_text(info.value)  # a chat can't
     report = damaged.indexer().run(corpus, rebuild=True)
     assert report.documents == 2 and report.embedded_chunks == report.chunks
     assert damaged.answerer().search("beta bridge painted")[0].doc_id == "bridge.md"
@@ -160,29 +162,18 @@ def small_answerer(settings: Settings, corpus: Path) -> QuestionAnswerer:
     return components.answerer()
 
 
-@pytest.fixture
-def bot_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"telegram_bot_token": SecretStr(TOKEN), "shortcuts_file": None})
-
-
-async def test_flaky_telegram_loses_nothing_and_answers_once(
-    bot_settings: Settings, small_answerer: QuestionAnswerer
-) -> None:
+async def test_flaky_telegram_loses_nothing_and_answers_once(small_answerer: QuestionAnswerer) -> None:
     error_500 = (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
     flood = (
         429,
         {"ok": False, "error_code": 429, "description": "Too Many Requests", "parameters": {"retry_after": 1}},
     )
-    async with running_bot(bot_settings, small_answerer) as bot:
+    async with running_bot(small_answerer) as bot:
         bot.api.fail_next("getUpdates", error_500, "drop")
         bot.api.fail_next("sendMessage", error_500, "drop", flood, error_500)
         users = range(500, 506)
-        for user in users:
-            bot.api.push(tg.message("beta bridge painted", user_id=user))
-        await bot.api.wait_for(
-            lambda c: c.method == "sendMessage" and not c.params.get("_failed"), timeout=60, count=len(users)
-        )
-        await asyncio.sleep(1.5)  # anything duplicated would show up by now
+        pushed = [bot.push(tg.message("beta bridge painted", user_id=user)) for user in users]
+        await bot.settled(*pushed, timeout=60)  # every retry the bot was going to make is made
         for user in users:
             delivered = [c for c in bot.api.sent(chat_id=user) if not c.params.get("_failed")]
             assert len(delivered) == 1, f"user {user} got {len(delivered)} answers"
@@ -190,14 +181,10 @@ async def test_flaky_telegram_loses_nothing_and_answers_once(
         assert len([c for c in bot.api.calls if c.params.get("_failed")]) == 6
 
 
-async def test_timeouts_are_not_retried_into_duplicates(
-    bot_settings: Settings, small_answerer: QuestionAnswerer
-) -> None:
-    async with running_bot(bot_settings.model_copy(update={"telegram_timeout": 0.5}), small_answerer) as bot:
+async def test_timeouts_are_not_retried_into_duplicates(small_answerer: QuestionAnswerer) -> None:
+    async with running_bot(small_answerer, telegram_timeout=0.5) as bot:
         bot.api.delay_next("sendMessage", 1.5)  # Telegram takes it, but answers after our timeout
-        bot.api.push(tg.message("beta bridge painted", user_id=601))
-        await bot.api.wait_for(lambda c: c.method == "sendMessage" and int(c.params["chat_id"]) == 601)
-        await asyncio.sleep(2.5)
+        await bot.settled(bot.push(tg.message("beta bridge painted", user_id=601)))
         delivered = bot.api.sent(chat_id=601)
         assert len(delivered) == 1 and "beta bridge" in delivered[0].params["text"]
         # The bot keeps serving afterwards.

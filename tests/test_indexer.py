@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from corpusbot.messages import explain
 from index.errors import IndexNotBuiltError, ModelMismatchError
 from index.indexer import Indexer
 from index.service import build
@@ -49,8 +50,9 @@ def test_model_mismatch_is_refused_with_a_clear_message(settings: Settings, corp
     other = build(settings, embedder=HashingEmbedder(32, "model-b"))
     with pytest.raises(ModelMismatchError, match=r"model-a.*model-b"):
         other.indexer().run(corpus)
-    with pytest.raises(ModelMismatchError, match=r"--rebuild"):
+    with pytest.raises(ModelMismatchError) as info:
         other.answerer().ask("alpha")
+    assert "EMBEDDING_MODEL=model-a" in explain(info.value) and "--rebuild" in explain(info.value)
     report = other.indexer().run(corpus, rebuild=True)
     assert report.embedded_chunks == report.chunks
     assert other.answerer().search("alpha reactor")[0].doc_id == "alpha.txt"
@@ -99,5 +101,5 @@ def test_unreadable_file_keeps_its_previous_version(
 
 
 def test_asking_before_indexing_says_so(settings: Settings, fake_embedder: HashingEmbedder) -> None:
-    with pytest.raises(IndexNotBuiltError, match="corpusbot index"):
+    with pytest.raises(IndexNotBuiltError, match="not been indexed"):
         build(settings, embedder=fake_embedder).answerer().ask("anything")

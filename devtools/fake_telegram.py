@@ -103,10 +103,6 @@ class FakeBotAPI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_call.wait(), remaining)
 
-    async def quiet(self, seconds: float = 0.6) -> None:
-        """Let the bot work for a while (to check that it stays silent)."""
-        await asyncio.sleep(seconds)
-
     # --- the HTTP side -----------------------------------------------------------------------------
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
