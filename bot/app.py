@@ -24,6 +24,7 @@ from bot.sending import with_retry
 from bot.services import BotServices
 from bot.settings import BotSettings
 from bot.shortcuts import load_shortcuts
+from index.conversation import Memory
 from index.errors import ConfigError
 from index.service import QuestionAnswerer
 from index.settings import Settings
@@ -81,7 +82,9 @@ def quiet_http_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def build_application(settings: BotSettings, answerer: QuestionAnswerer) -> Application:
+def build_application(
+    settings: BotSettings, answerer: QuestionAnswerer, follow_up_minutes: float = 10.0
+) -> Application:
     """The bot, wired to `answerer`; `settings` gives the token, API URL, access rules and shortcuts."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and put it in .env.")
@@ -97,6 +100,7 @@ def build_application(settings: BotSettings, answerer: QuestionAnswerer) -> Appl
         inline_limiter=RateLimiter(settings.rate_limit_per_minute * 5),
         shortcuts=shortcuts,
         typing_delay=settings.telegram_typing_delay,
+        memory=Memory(follow_up_minutes * 60),
     )
 
     async def post_init(application: Application) -> None:
@@ -131,6 +135,7 @@ def build_application(settings: BotSettings, answerer: QuestionAnswerer) -> Appl
     application.add_handler(CommandHandler("ask", handlers.ask_command, filters=commands_anywhere))
     application.add_handler(CommandHandler("search", handlers.search_command, filters=commands_anywhere))
     application.add_handler(CommandHandler("source", handlers.source_command, filters=messages))
+    application.add_handler(CommandHandler(["new", "reset"], handlers.new_command, filters=messages))
     application.add_handler(CommandHandler("docs", handlers.docs_command, filters=messages))
     application.add_handler(CommandHandler("stats", handlers.stats_command, filters=messages))
     if shortcuts:
@@ -157,7 +162,7 @@ def serve(core: Settings, settings: BotSettings) -> int:
     answerer = build(core).answerer()
     answerer.retriever.reload()  # load the index now: fail fast, and make the first answer quick
     answerer.ask("warm up")
-    application = build_application(settings, answerer)
+    application = build_application(settings, answerer, core.follow_up_minutes)
     if settings.telegram_webhook_url:
         log.info("webhook mode on %s:%s", settings.telegram_webhook_listen, settings.telegram_webhook_port)
         if not settings.telegram_webhook_secret:

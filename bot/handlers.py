@@ -32,6 +32,7 @@ BUILTIN_COMMANDS = {
     "ask": "Ask a question: /ask when does the deployment start?",
     "search": "Top passages for some words, no answer extraction",
     "source": "Full text of citation N of your last answer: /source 1",
+    "new": "Start a new conversation (follow-up questions forget the previous one)",
     "docs": "What the corpus holds",
     "stats": "Index size and model",
 }
@@ -103,12 +104,15 @@ async def respond(update: Update, context: Context, question: str, search: bool 
         typing.cancel()
         await send_all(message, render.passages_messages(passages))
         return
-    answer = await svc.ask(question)
+    # One conversation per chat, and per user within a group: context never crosses chats or users.
+    conversation = (message.chat_id, asker(update))
+    turn = await svc.reply(question, svc.memory.get(conversation))
     typing.cancel()
+    answer = turn.answer
     markup = None
+    if answer.answered or not answer.continuation:  # "more" with nothing left keeps the conversation as it was
+        svc.memory.put(conversation, turn)
     if answer.answered:
-        if context.chat_data is not None:  # per chat, and per user within it: /source never crosses chats
-            context.chat_data.setdefault("last_answers", {})[asker(update)] = answer
         markup = render.answer_buttons(svc.recent.put(answer))
     await send_html(message, render.answer_message(answer), markup)
 
@@ -189,25 +193,32 @@ async def search_command(update: Update, context: Context) -> None:
     await respond(update, context, _args(context), search=True)
 
 
-def _last_answer(update: Update, context: Context) -> Answer | None:
-    """The last answer given to this user in this chat."""
-    answers = (context.chat_data or {}).get("last_answers", {})
-    answer = answers.get(asker(update))
-    return answer if isinstance(answer, Answer) else None
+def _last_answer(update: Update, context: Context, message: Message) -> Answer | None:
+    """The last answer given to this user in this chat (while the conversation is remembered)."""
+    turn = services(context).memory.last((message.chat_id, asker(update)))
+    return turn.answer if turn else None
 
 
 @admitted
 async def source_command(update: Update, context: Context, message: Message) -> None:
-    answer = _last_answer(update, context)
-    if answer is None:
+    answer = _last_answer(update, context, message)
+    if answer is None or not answer.citations:
         await send_html(message, "Ask a question first; then /source N shows citation N in full.")
         return
     raw = _args(context).strip() or "1"
     number = int(raw) if raw.isdecimal() and raw.isascii() else 0  # "²" is a digit, not a number
-    if not 1 <= number <= len(answer.citations):
-        await send_html(message, f"Your last answer has citations 1 to {len(answer.citations)}: try /source 1.")
+    cited = {c.number: c for c in answer.citations}  # "more" goes on numbering: [4], [5], [6]
+    if number not in cited:
+        low, high = min(cited), max(cited)
+        await send_html(message, f"Your last answer has citations {low} to {high}: try /source {low}.")
         return
-    await send_all(message, render.source_messages(answer.citations[number - 1]))
+    await send_all(message, render.source_messages(cited[number]))
+
+
+@admitted
+async def new_command(update: Update, context: Context, message: Message) -> None:
+    services(context).memory.forget((message.chat_id, asker(update)))
+    await send_html(message, "🆕 New conversation: your next question is read on its own.")
 
 
 @admitted

@@ -15,6 +15,8 @@ from index.models import Answer, Citation, DocumentInfo, IndexStats, Passage
 MAX_MESSAGE = 4096
 QUOTE_LIMIT = 700
 NOTHING_FOUND = "🤷 Nothing relevant found in the corpus for this question."
+NO_PREVIOUS = "Ask a question first: <i>more</i> continues your last answer."
+NO_MORE = "That was everything I found on it."
 
 
 def escape(text: str) -> str:
@@ -66,18 +68,29 @@ def _excerpt(passage: str, key: str, limit: int) -> str:
     return ("…" if start else "") + passage[start:]
 
 
+def about_line(answer: Answer) -> str:
+    """The discreet line saying a follow-up was read with the earlier question ("" when it was not)."""
+    if not answer.about:
+        return ""
+    label = "more on" if answer.continuation else "about"
+    return f"<i>↪ {label}: {escaped_clip(answer.about, 200)}</i>\n"
+
+
 def answer_message(answer: Answer, quote_limit: int = QUOTE_LIMIT) -> str:
     """The main reply: key sentence in bold, a quoted excerpt, numbered citations."""
+    if answer.continuation and not answer.about:
+        return NO_PREVIOUS
     if not answer.answered:
-        return NOTHING_FOUND
+        return f"{about_line(answer)}{NO_MORE if answer.continuation else NOTHING_FOUND}"
     best = answer.citations[0]
+    first = best.number
     key_limit, citations = 1200, list(answer.citations)
     while True:
         lines = "\n".join(citation_line(c.number, c.title, c.date, c.position, c.url) for c in citations)
-        key = escaped_clip(answer.text, key_limit, " (see /source 1)")
+        key = escaped_clip(answer.text, key_limit, f" (see /source {first})")
         excerpt_source = _excerpt(best.passage, answer.sentences[0] if answer.sentences else "", quote_limit)
-        excerpt = escaped_clip(excerpt_source, quote_limit, " (/source 1)")
-        message = f"<b>{key}</b>\n\n<blockquote>{excerpt}</blockquote>\n\n{lines}"
+        excerpt = escaped_clip(excerpt_source, quote_limit, f" (/source {first})")
+        message = f"{about_line(answer)}<b>{key}</b>\n\n<blockquote>{excerpt}</blockquote>\n\n{lines}"
         if len(message) <= MAX_MESSAGE:
             return message
         if len(citations) > 1:
@@ -196,8 +209,8 @@ def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
             )
         ]
     results = []
-    for citation in answer.citations[:3]:
-        first = citation.number == 1
+    for position, citation in enumerate(answer.citations[:3]):
+        first = position == 0
         single = Answer(answer.question, True, answer.sentences if first else (citation.passage[:300],), (citation,))
         results.append(
             InlineQueryResultArticle(

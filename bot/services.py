@@ -1,4 +1,4 @@
-"""What the handlers share: the answerer, access rules, shortcuts, recent answers and a worker pool."""
+"""What the handlers share: the answerer, access rules, shortcuts, conversations, recent answers, workers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from bot.access import AllowList, RateLimiter
 from bot.shortcuts import Shortcut
+from index.conversation import Memory, Turn
 from index.models import Answer
 from index.service import QuestionAnswerer
 
@@ -49,6 +50,8 @@ class BotServices:
     refusals: RateLimiter = field(default_factory=lambda: RateLimiter(1))
     shortcuts: dict[str, Shortcut] = field(default_factory=dict)
     recent: RecentAnswers = field(default_factory=RecentAnswers)
+    # Each conversation's last turn, by (chat, asker): follow-ups and /source read it; never on disk.
+    memory: Memory = field(default_factory=lambda: Memory(600.0))
     typing_delay: float = 0.3
     workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="answer"))
 
@@ -59,3 +62,8 @@ class BotServices:
     async def ask(self, question: str) -> Answer:
         question = question[:MAX_QUESTION]
         return await self.run(lambda: self.answerer.ask(question))
+
+    async def reply(self, question: str, previous: Turn | None) -> Turn:
+        """`question` as the next turn of a conversation whose last turn is `previous`."""
+        question = question[:MAX_QUESTION]
+        return await self.run(lambda: self.answerer.reply(question, previous))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from corpusbot import render
 from corpusbot.messages import explain
+from index.conversation import Memory
 from index.errors import CorpusbotError
 from index.settings import Settings
 from index.text import clean_question
@@ -117,13 +118,16 @@ def _run_core(args: argparse.Namespace, settings: Settings, components: Componen
             print(render.answer_json(answer) if args.json else render.answer_text(answer))
         return 0
     if args.command == "chat":
-        return _chat(answerer)
+        return _chat(answerer, settings.follow_up_minutes * 60)
     if args.command == "eval":
         from index.evaluation import evaluate, load_questions
 
         questions = load_questions(args.file)
         # Five citations per question, so hit@5 means something; the order is the same as with TOP_K.
-        report = evaluate(questions, components.answerer(top_k=max(5, settings.top_k)).ask)
+        evaluated = components.answerer(top_k=max(5, settings.top_k))
+        # Lines that follow others up are asked as conversations (see tests/data/follow-up-questions.jsonl).
+        conversational = any(q.follow_up_of for q in questions)
+        report = evaluate(questions, evaluated.ask, evaluated.reply if conversational else None)
         if args.json:
             print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         else:
@@ -160,10 +164,11 @@ def _index(components: Components, settings: Settings, args: argparse.Namespace)
     return 0
 
 
-def _chat(answerer: QuestionAnswerer) -> int:
+def _chat(answerer: QuestionAnswerer, follow_up_seconds: float) -> int:
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")  # invalid bytes piped in must not end the session
-    print("Ask a question about the corpus (empty line or Ctrl-D to quit).")
+    print("Ask a question about the corpus (empty line or Ctrl-D to quit; /new starts a new conversation).")
+    memory = Memory(follow_up_seconds)
     while True:
         try:
             question = input("? ").strip()
@@ -172,8 +177,15 @@ def _chat(answerer: QuestionAnswerer) -> int:
             return 0
         if not question or question.lower() in {"quit", "exit", ":q"}:
             return 0
+        if question.lower() in {"/new", "/reset"}:
+            memory.forget("chat")
+            print("New conversation: the next question is read on its own.\n")
+            continue
         try:
-            print(render.answer_text(answerer.ask(question)))
+            turn = answerer.reply(question, memory.get("chat"))
+            if turn.answer.answered or not turn.answer.continuation:
+                memory.put("chat", turn)
+            print(render.answer_text(turn.answer))
         except CorpusbotError as exc:
             print(f"corpusbot: {explain(exc)}")
         print()

@@ -9,6 +9,14 @@ from index.evaluation import EvalReport
 from index.models import Answer, IndexReport, IndexStats, Passage
 
 NOTHING_FOUND = "Nothing relevant found in the corpus for this question."
+NO_PREVIOUS = "Ask a question first: “more” continues the last answer."
+
+
+def about_line(answer: Answer) -> str:
+    """The discreet note that an answer was read with the conversation's earlier question."""
+    if not answer.about:
+        return ""
+    return f"(more on: {answer.about})" if answer.continuation else f"(about: {answer.about})"
 
 
 def citation_line(number: int, title: str, date: str, position: str, score: float) -> str:
@@ -21,9 +29,14 @@ def citation_line(number: int, title: str, date: str, position: str, score: floa
 
 
 def answer_text(answer: Answer, width: int = 100) -> str:
+    if answer.continuation and not answer.about:
+        return NO_PREVIOUS
     if not answer.answered:
+        if answer.continuation:
+            return f"No more passages {about_line(answer)}."
         return NOTHING_FOUND
-    lines = ["Answer:", textwrap.fill(answer.text, width, initial_indent="  ", subsequent_indent="  "), "", "Sources:"]
+    lines = [about_line(answer)] if answer.about else []
+    lines += ["Answer:", textwrap.fill(answer.text, width, initial_indent="  ", subsequent_indent="  "), "", "Sources:"]
     for citation in answer.citations:
         lines.append(citation_line(citation.number, citation.title, citation.date, citation.position, citation.score))
         lines.append(textwrap.fill(f"« {citation.passage} »", width, initial_indent="    ", subsequent_indent="    "))

@@ -19,10 +19,18 @@ class Expect(Enum):
     NUMBER = "number"
     PERSON = "person"
     PLACE = "place"
+    QUOTE = "quote"  # "what did he say?": a statement, in quotation marks in news text
     ANY = "any"
 
 
 _QUESTION_TYPES: tuple[tuple[Expect, re.Pattern[str]], ...] = (
+    (
+        Expect.QUOTE,
+        re.compile(
+            r"\bwhat (else )?(did|does|has|have) [\w ]{1,30}(say|said|tell|told|declare)\b|"
+            r"\bqu'(a|ont|a-t-il|a-t-elle|ont-ils|ont-elles)( \w+){0,3} (dit|declare)\b|\bque dit\b"
+        ),
+    ),
     (Expect.NUMBER, re.compile(r"\b(how (many|much)|combien|quel nombre|what number|what percentage)\b")),
     (
         Expect.DATE,
@@ -48,7 +56,8 @@ _DATE_CUES = re.compile(
     rf"\b(\d{{1,2}}(er)?( et \d{{1,2}})? ({'|'.join(_MONTHS.split())})|({'|'.join(_MONTHS.split())})\b|"
     r"(19|20)\d\d\b|immediatement|immediately|aujourd'hui|today|yesterday|hier|demain|tomorrow|"
     r"(dans|within|in) (quelques|a few|\d+) (jours|semaines|mois|days|weeks|months)|"
-    r"(last|next|la semaine|le mois|l'annee) ?(week|month|year|derniere|dernier|prochaine|prochain)?)"
+    r"(last|next|la semaine|le mois|l'annee) ?(week|month|year|derniere|dernier|prochaine|prochain)?|"
+    r"overnight|last night|tonight|(pendant|durant|dans) la nuit|cette nuit)"
 )
 _NUMBER_WORDS = (
     "un une deux trois quatre cinq six sept huit neuf dix onze douze quinze vingt trente cent cents mille "
@@ -61,6 +70,7 @@ _PERSON_CUES = re.compile(
     r"spokesperson|analyst|analyste|directeur|director|chef|leader|m\.|mr|mme|mrs|dr)\b"
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]+(?:[ -][A-Z][a-zà-ÿ]+)+")
+_QUOTE_MARKS = re.compile(r"[«»“”]|\"\w")
 _PLACE_CUES = re.compile(r"\b(a|en|au|aux|near|in|at|pres de|dans) [A-Z]")
 
 # Sentences are scored without embedding them: on the development questions, adding a dense
@@ -87,6 +97,8 @@ def type_match(expect: Expect, sentence: str) -> float:
         return 1.0 if _NAME.search(sentence) or _PERSON_CUES.search(folded) else 0.0
     if expect is Expect.PLACE:
         return 1.0 if _PLACE_CUES.search(fold_keep_case(sentence)) else 0.0
+    if expect is Expect.QUOTE:
+        return 1.0 if _QUOTE_MARKS.search(sentence) else 0.0
     return 0.0
 
 
@@ -123,19 +135,26 @@ def score_sentences(
     question: str,
     passages: Sequence[Passage],
     expand: Callable[[str], Sequence[tuple[str, float]]],
+    topic: str = "",
 ) -> list[ScoredSentence]:
-    """Every sentence of `passages`, scored as an answer to `question`."""
+    """Every sentence of `passages`, scored as an answer to `question`; the kind of answer comes from
+    `question` alone, the words to look for also from `topic` (a follow-up's earlier question)."""
     expect = expected_answer(question)
     question_terms = set(terms(question))
+    # A follow-up's own words say what is asked; its topic's words only where to look (half weight).
+    topic_terms = set(terms(topic)) - question_terms
     spans: list[tuple[int, str, int, int]] = []
     for number, passage in enumerate(passages):
         for start, end in split_sentences(passage.text):
             spans.append((number, passage.text[start:end], passage.start + start, passage.start + end))
     scored = []
     for number, text, start, end in spans:
-        score = _ANSWER_WEIGHTS["lexical"] * lexical_overlap(question_terms, text, expand) + _ANSWER_WEIGHTS[
-            "type"
-        ] * type_match(expect, text)
+        overlap = lexical_overlap(question_terms, text, expand)
+        if topic_terms:
+            overlap = (
+                2 * len(question_terms) * overlap + len(topic_terms) * lexical_overlap(topic_terms, text, expand)
+            ) / (2 * len(question_terms) + len(topic_terms))
+        score = _ANSWER_WEIGHTS["lexical"] * overlap + _ANSWER_WEIGHTS["type"] * type_match(expect, text)
         scored.append(ScoredSentence(number, text, start, end, score))
     return scored
 
@@ -145,11 +164,13 @@ def build_answer(
     passages: Sequence[Passage],
     sentences: Sequence[ScoredSentence],
     max_sentences: int,
+    first_number: int = 1,
 ) -> Answer:
-    """The answer: best sentence(s) of the best passage, and a citation per passage."""
+    """The answer: best sentence(s) of the best passage, and a citation per passage (numbered from
+    `first_number`: the next passages of an answer go on with its numbers)."""
     if not passages:
         return Answer(question=question, answered=False)
-    citations = tuple(p.cite(i + 1) for i, p in enumerate(passages))
+    citations = tuple(p.cite(i + first_number) for i, p in enumerate(passages))
     in_best = sorted((s for s in sentences if s.passage == 0), key=lambda s: s.score, reverse=True)
     if not in_best:
         return Answer(question=question, answered=True, sentences=(passages[0].text,), citations=citations)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from index.conversation import Turn
 from index.errors import CorpusbotError
 from index.models import Answer, Citation
 from index.text import fold
@@ -19,6 +20,8 @@ class EvalQuestion:
     """One line of an evaluation file; empty `answers` means the corpus does not answer it.
 
     `doc`, when given, names the document that answers: a citation counts only if it comes from it.
+    `follow_up_of` names the earlier line this one is asked after, in the same conversation; with
+    `standalone`, the line stands on its own and must be answered as if nothing had been asked before.
     """
 
     id: str
@@ -26,6 +29,12 @@ class EvalQuestion:
     answers: tuple[str, ...]
     lang: str = ""
     doc: str | None = None
+    follow_up_of: str | None = None
+    standalone: bool = False
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.follow_up_of is not None and not self.standalone
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,8 @@ class EvalResult:
     answer_correct: bool
     cited_docs: tuple[str, ...]
     seconds: float
+    read_with: str = ""  # the earlier question it was read with (a follow-up), "" when read alone
+    unchanged: bool | None = None  # standalone in a conversation: same answer as with no conversation
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -92,9 +103,24 @@ class EvalReport:
         languages = sorted({r.question.lang for r in self.results if r.question.lang})
         return {lang: EvalReport(tuple(r for r in self.results if r.question.lang == lang)) for lang in languages}
 
+    def conversation_summary(self) -> dict[str, Any]:
+        """Follow-ups (answered with their conversation) and standalone questions asked mid-conversation."""
+        follow_ups = EvalReport(tuple(r for r in self.results if r.question.is_follow_up))
+        alone = [r for r in self.results if r.unchanged is not None]
+        return {
+            "follow_ups": len(follow_ups.results),
+            "follow_ups_read_as_such": sum(1 for r in follow_ups.results if r.read_with),
+            "follow_up_hit@1": round(follow_ups.hit_at(1), 4),
+            "follow_up_hit@3": round(follow_ups.hit_at(3), 4),
+            "follow_up_answer@1": round(follow_ups.answer_at_1, 4),
+            "standalone_in_conversation": len(alone),
+            "standalone_unchanged": sum(1 for r in alone if r.unchanged),
+        }
+
     def summary(self) -> dict[str, Any]:
         latencies = [1000 * r.seconds for r in self.results]
-        return {
+        conversation = self.conversation_summary() if any(r.question.follow_up_of for r in self.results) else {}
+        return conversation | {
             "questions": len(self.results),
             "answerable": len(self.answerable),
             "hit@1": round(self.hit_at(1), 4),
@@ -122,6 +148,8 @@ class EvalReport:
                 "answer_correct": r.answer_correct,
                 "cited_docs": list(r.cited_docs),
                 "ms": round(1000 * r.seconds, 2),
+                **({"read_with": r.read_with} if r.read_with else {}),
+                **({"unchanged": r.unchanged} if r.unchanged is not None else {}),
             }
             for r in self.results
         ]
@@ -146,6 +174,8 @@ def load_questions(path: Path) -> list[EvalQuestion]:
                     answers=tuple(row.get("answers") or ()),
                     lang=str(row.get("lang") or ""),
                     doc=str(row["doc"]) if row.get("doc") else None,
+                    follow_up_of=str(row["follow_up_of"]) if row.get("follow_up_of") else None,
+                    standalone=bool(row.get("standalone", False)),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -177,14 +207,36 @@ def judge(question: EvalQuestion, answer: Answer, seconds: float) -> EvalResult:
         )
     answer_correct = bool(question.answers and answer.answered and is_correct(answer.text, question.answers))
     cited = tuple(c.doc_id for c in answer.citations)
-    return EvalResult(question, answer.answered, rank, answer_correct, cited, seconds)
+    return EvalResult(question, answer.answered, rank, answer_correct, cited, seconds, answer.about)
 
 
-def evaluate(questions: Iterable[EvalQuestion], ask: Callable[[str], Answer]) -> EvalReport:
-    """Ask every question once, in order, timing each (the first time a question is asked here)."""
+def evaluate(
+    questions: Iterable[EvalQuestion],
+    ask: Callable[[str], Answer],
+    reply: Callable[[str, Turn | None], Turn] | None = None,
+) -> EvalReport:
+    """Ask every question once, in order, timing each (the first time a question is asked here).
+
+    With `reply`, a line with `follow_up_of` is asked as the next turn after that earlier line (each line's
+    turn is kept by id), and a `standalone` one is also asked on its own to check it is answered the same."""
     results = []
+    turns: dict[str, Turn] = {}
     for question in questions:
+        if reply is None:
+            started = time.perf_counter()
+            answer = ask(question.question)
+            results.append(judge(question, answer, time.perf_counter() - started))
+            continue
+        previous = None
+        if question.follow_up_of is not None:
+            previous = turns.get(question.follow_up_of)
+            if previous is None:
+                raise CorpusbotError(f"{question.id}: follows '{question.follow_up_of}', which is not asked before it")
         started = time.perf_counter()
-        answer = ask(question.question)
-        results.append(judge(question, answer, time.perf_counter() - started))
+        turn = reply(question.question, previous)
+        result = judge(question, turn.answer, time.perf_counter() - started)
+        if question.standalone:
+            result = replace(result, unchanged=ask(question.question) == turn.answer)
+        turns[question.id] = turn
+        results.append(result)
     return EvalReport(tuple(results))

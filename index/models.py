@@ -107,12 +107,17 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
-    """The answer to one question; `answered=False` means nothing relevant was found."""
+    """The answer to one question; `answered=False` means nothing relevant was found.
+
+    `about` is the earlier question a follow-up was read with ("" for a question read on its own);
+    `continuation` marks the next passages of the previous answer ("more")."""
 
     question: str
     answered: bool
     sentences: tuple[str, ...] = ()
     citations: tuple[Citation, ...] = ()
+    about: str = ""
+    continuation: bool = False
 
     @property
     def text(self) -> str:
@@ -124,6 +129,8 @@ class Answer:
             "answered": self.answered,
             "answer": self.text,
             "citations": [c.as_dict() for c in self.citations],
+            "about": self.about,
+            "continuation": self.continuation,
         }
 
 

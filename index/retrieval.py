@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from index.embedding import Embedder
@@ -131,8 +131,11 @@ class Retriever:
         """The best passages for `question`, best first; empty when nothing is relevant enough."""
         return list(self.retrieve(question, limit, threshold).passages)
 
-    def retrieve(self, question: str, limit: int, threshold: bool = True) -> Retrieval:
-        """Like `search`, also returning the fuzzy term expansion for answer extraction."""
+    def retrieve(
+        self, question: str, limit: int, threshold: bool = True, boost: Callable[[Passage], float] | None = None
+    ) -> Retrieval:
+        """Like `search`, also returning the fuzzy term expansion for answer extraction. `boost` adds to a
+        passage's score before ranking and the relevance check (a conversation's passages, for a follow-up)."""
         snapshot = self._current()
         manifest = snapshot.manifest
         query = self._embedder.embed_query(question)
@@ -158,7 +161,8 @@ class Retriever:
             score = dense_score + self.config.lexical_weight * lexical_score
             chunk = snapshot.chunks[snapshot.positions[chunk_id]]
             document = manifest.docs[str(chunk.metadata["doc_id"])]
-            scored.append(passage_from(chunk, document, score, dense_score, lexical_score))
+            passage = passage_from(chunk, document, score, dense_score, lexical_score)
+            scored.append(replace(passage, score=score + boost(passage)) if boost else passage)
         scored.sort(key=lambda p: p.score, reverse=True)
         if threshold and scored and not self._relevant(question, scored[0], snapshot.lexical):
             scored = []

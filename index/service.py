@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from index.answering import build_answer, score_sentences
+from index.conversation import Reading, Turn, contextual_query, read
 from index.embedding import Embedder, load_embedder
 from index.indexer import Indexer
 from index.models import Answer, IndexStats, Passage
@@ -23,6 +25,10 @@ class AnswerConfig:
     max_sentences: int = Settings.model_fields["answer_sentences"].default
     rerank_pool: int = 5
     rerank_weight: float = 0.25
+    # A follow-up prefers what the conversation is about, on the score's scale (standard deviations of
+    # the dense background): the documents the previous answer cited, and more its passages (1 / rank).
+    follow_up_doc_boost: float = 0.5
+    follow_up_passage_boost: float = 1.0
 
 
 class QuestionAnswerer:
@@ -33,11 +39,54 @@ class QuestionAnswerer:
         self.config = config or AnswerConfig()
 
     def ask(self, question: str) -> Answer:
+        """Answer `question` on its own."""
+        return self._answer(clean_question(question))
+
+    def reply(self, question: str, previous: Turn | None = None) -> Turn:
+        """Answer `question` in a conversation whose last turn is `previous` (None: it starts here).
+
+        A follow-up ("who announced it?") is retrieved with the previous question's topic words and
+        prefers the documents its answer cited; "more" gives the previous answer's next passages; a
+        question that stands on its own is answered exactly as `ask` would."""
         question = clean_question(question)
-        retrieval = self.retriever.retrieve(sentence_case(question), max(self.config.rerank_pool, self.config.top_k))
-        if not retrieval.passages:
-            return build_answer(question, (), (), self.config.max_sentences)
-        sentences = score_sentences(question, retrieval.passages, retrieval.expand)
+        reading = read(question)
+        if reading is Reading.MORE:
+            if previous is None:
+                return Turn(question, question, "", Answer(question, False, continuation=True), 0)
+            return self._more(previous)
+        if reading is Reading.FOLLOW_UP and previous is not None:
+            query = contextual_query(question, previous)
+            answer = self._answer(question, query, previous, about=previous.topic)
+            return Turn(question, query, previous.topic, answer, len(answer.citations))
+        answer = self._answer(question)
+        return Turn(question, question, question, answer, len(answer.citations))
+
+    def _more(self, previous: Turn) -> Turn:
+        shown = previous.shown
+        answer = self._answer(
+            previous.question, previous.query, previous, about=previous.topic, skip=shown, continuation=True
+        )
+        return replace(previous, answer=answer, shown=shown + len(answer.citations))
+
+    def _answer(
+        self,
+        question: str,
+        query: str = "",
+        previous: Turn | None = None,
+        about: str = "",
+        skip: int = 0,
+        continuation: bool = False,
+    ) -> Answer:
+        """The answer to `question`, retrieved with `query` (default: the question), what the `previous`
+        turn cited lifted; `skip` passes over the best passages (already shown)."""
+        topic = query[len(question) :] if query.startswith(question) else query
+        pool = max(self.config.rerank_pool, self.config.top_k) + skip
+        boost = self._conversation_boost(previous) if previous else None
+        retrieval = self.retriever.retrieve(sentence_case(query or question), pool, boost=boost)
+        unanswered = Answer(question, False, about=about, continuation=continuation)
+        if len(retrieval.passages) <= skip:
+            return unanswered
+        sentences = score_sentences(question, retrieval.passages, retrieval.expand, topic)
         best_sentence = [0.0] * len(retrieval.passages)
         for sentence in sentences:
             best_sentence[sentence.passage] = max(best_sentence[sentence.passage], sentence.score)
@@ -46,11 +95,23 @@ class QuestionAnswerer:
             replace(p, score=p.score + self.config.rerank_weight * best_sentence[i])
             for i, p in enumerate(retrieval.passages)
         ]
-        order = sorted(range(len(reranked)), key=lambda i: reranked[i].score, reverse=True)[: self.config.top_k]
+        ranked = sorted(range(len(reranked)), key=lambda i: reranked[i].score, reverse=True)
+        order = ranked[skip : skip + self.config.top_k]
         new_position = {old: new for new, old in enumerate(order)}
         passages = [reranked[i] for i in order]
         renumbered = [replace(s, passage=new_position[s.passage]) for s in sentences if s.passage in new_position]
-        return build_answer(question, passages, renumbered, self.config.max_sentences)
+        answer = build_answer(question, passages, renumbered, self.config.max_sentences, first_number=skip + 1)
+        return replace(answer, about=about, continuation=continuation)
+
+    def _conversation_boost(self, previous: Turn) -> Callable[[Passage], float]:
+        docs = set(previous.docs)
+        cited = {(c.doc_id, c.start): 1.0 / (rank + 1) for rank, c in enumerate(previous.answer.citations)}
+
+        def boost(passage: Passage) -> float:
+            lift = self.config.follow_up_doc_boost if passage.doc_id in docs else 0.0
+            return lift + self.config.follow_up_passage_boost * cited.get((passage.doc_id, passage.start), 0.0)
+
+        return boost
 
     def search(self, question: str, limit: int | None = None) -> list[Passage]:
         return self.retriever.search(sentence_case(clean_question(question)), limit or self.config.top_k)

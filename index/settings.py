@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Retrieval and answers
     top_k: int = Field(default=3, ge=1, le=20)
     answer_sentences: int = Field(default=2, ge=1, le=5)
+    # How long a chat remembers its last question for follow-ups ("who announced it?"); 0 = never.
+    follow_up_minutes: float = Field(default=10.0, ge=0.0)
 
     log_level: str = "INFO"
 

@@ -50,13 +50,15 @@ class Running:
 
 
 @asynccontextmanager
-async def running_bot(answerer: QuestionAnswerer, **overrides: Any) -> AsyncIterator[Running]:
+async def running_bot(
+    answerer: QuestionAnswerer, follow_up_minutes: float = 10.0, **overrides: Any
+) -> AsyncIterator[Running]:
     """The bot answering through `answerer`, polling a fresh fake Bot API; `overrides` are `BotSettings` fields."""
     api = tg.FakeBotAPI(TOKEN)
     await api.start()
     fields = {"telegram_bot_token": TOKEN, "shortcuts_file": None, "telegram_api_base_url": api.base_url, **overrides}
     configured = BotSettings(_env_file=None, **fields)  # type: ignore[call-arg]
-    app = build_application(configured, answerer)
+    app = build_application(configured, answerer, follow_up_minutes)
     running = Running(api, app)
 
     async def mark_handled(update: Update, context: object) -> None:

@@ -491,3 +491,50 @@ async def test_webhook_without_configured_secret_is_never_open(served_env: dict[
         await api.stop()
     log = stderr.decode()
     assert "setWebhook" in log and secret not in log and TOKEN not in log
+
+
+async def test_private_follow_ups_more_and_new(bot: Running) -> None:
+    first = await bot.reply_to(tg.message("When does the deployment start?", user_id=61), chat_id=61)
+    assert "about:" not in first.params["text"]
+    follow = await bot.reply_to(tg.message("Who announced it?", user_id=61), chat_id=61)
+    assert "about: When does the deployment start?" in follow.params["text"] and "Poutine" in follow.params["text"]
+    more = await bot.reply_to(tg.message("more", user_id=61), chat_id=61)
+    assert "more on: When does the deployment start?" in more.params["text"] and "[4]" in more.params["text"]
+    assert telegram_html_errors(more.params["text"]) == []
+    source = await bot.reply_to(tg.message("/source 4", user_id=61), chat_id=61)
+    assert "[4]" in source.params["text"]
+    reset = await bot.reply_to(tg.message("/new", user_id=61), chat_id=61)
+    assert "New conversation" in reset.params["text"]
+    alone = await bot.reply_to(tg.message("Who announced it?", user_id=61), chat_id=61)
+    assert "about:" not in alone.params["text"]
+    lonely_more = await bot.reply_to(tg.message("more", user_id=62), chat_id=62)
+    assert "Ask a question first" in lonely_more.params["text"]
+
+
+async def test_two_users_in_a_group_each_follow_up_their_own_question(bot: Running) -> None:
+    group = -100661
+
+    def ask(text: str, user_id: int) -> dict[str, object]:
+        return tg.message(f"/ask {text}", user_id=user_id, chat_id=group, kind="supergroup")
+
+    await bot.reply_to(ask("Where did Putin and Lukashenko meet?", 71), chat_id=group)
+    await bot.reply_to(ask("Combien de brigades l'Ukraine a-t-elle formées ?", 72), chat_id=group)
+    first = await bot.reply_to(ask("And in which residence?", 71), chat_id=group)
+    second = await bot.reply_to(ask("Et combien d'hommes ?", 72), chat_id=group)
+    assert "about: Where did Putin and Lukashenko meet?" in first.params["text"]
+    assert "Bocharov Ruchei" in first.params["text"]
+    assert "about: Combien de brigades" in second.params["text"] and "50 000" in second.params["text"]
+    # The same user's private chat is another conversation.
+    private = await bot.reply_to(tg.message("And in which residence?", user_id=71), chat_id=71)
+    assert "about:" not in private.params["text"]
+
+
+async def test_a_conversation_is_forgotten_after_its_time(answerer: QuestionAnswerer) -> None:
+    async with running_bot(answerer, follow_up_minutes=0.02) as running:  # 1.2 s
+        await running.reply_to(tg.message("When does the deployment start?", user_id=81), chat_id=81)
+        await asyncio.sleep(1.5)  # time passing is the point here, not waiting for the bot
+        late = await running.reply_to(tg.message("Who announced it?", user_id=81), chat_id=81)
+        assert "about:" not in late.params["text"]
+        await running.reply_to(tg.message("When does the deployment start?", user_id=81), chat_id=81)
+        soon = await running.reply_to(tg.message("Who announced it?", user_id=81), chat_id=81)
+        assert "about: When does the deployment start?" in soon.params["text"]

@@ -85,6 +85,25 @@ def test_chat_answers_until_eof(indexed: list[str], tmp_path: Path) -> None:
     assert "12 brigades" in process.stdout
 
 
+def test_chat_follows_up_continues_and_starts_over(indexed: list[str]) -> None:
+    asked = "When does the deployment start?\nWho announced it?\nmore\n/new\nWho announced it?\n\n"
+    process = subprocess.run(
+        [sys.executable, "-m", "corpusbot", *indexed, "chat"],
+        input=asked,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert process.returncode == 0, process.stderr
+    replies = process.stdout.split("\n? ")[1:]  # the first piece is the greeting
+    assert "(about:" not in replies[0]
+    assert "(about: When does the deployment start?)" in replies[1] and "Poutine" in replies[1]
+    assert "(more on: When does the deployment start?)" in replies[2] and "[4]" in replies[2]
+    assert "New conversation" in replies[3]
+    assert "(about:" not in replies[4]
+
+
 def test_errors_are_one_friendly_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = ["--corpus", str(tmp_path / "nowhere"), "--index-dir", str(tmp_path / "idx")]
     assert main([*base, "ask", "anything"]) == 2

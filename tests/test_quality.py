@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -113,3 +114,19 @@ def test_any_sentence_transformers_model_by_local_path(tmp_path: Path) -> None:
     assert embedder.dimension == 384
     by_name = load_embedder("all-MiniLM-L6-v2")
     assert by_name.embed(["hello"]).shape == (1, 384)
+
+
+FOLLOW_UPS = Path(__file__).parent / "data" / "follow-up-questions.jsonl"
+
+
+def test_follow_up_questions_are_answered_with_their_conversation(seed_answerer) -> None:  # type: ignore[no-untyped-def]
+    questions = load_questions(FOLLOW_UPS)
+    report = evaluate(questions, seed_answerer.ask, seed_answerer.reply).conversation_summary()
+    assert report["follow_ups"] >= 30 and report["follow_ups_read_as_such"] == report["follow_ups"]
+    assert report["follow_up_hit@1"] >= 0.85 and report["follow_up_answer@1"] >= 0.85
+    # Questions that stand on their own, asked mid-conversation: exactly the answer they get alone.
+    assert report["standalone_in_conversation"] >= 10
+    assert report["standalone_unchanged"] == report["standalone_in_conversation"]
+    # Without the conversation, the same follow-ups mostly fail: the memory is what answers them.
+    alone = evaluate([replace(q, follow_up_of=None) for q in questions if q.is_follow_up], seed_answerer.ask)
+    assert alone.hit_at(1) < 0.6
