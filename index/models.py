@@ -129,8 +129,9 @@ class Answer:
             "answered": self.answered,
             "answer": self.text,
             "citations": [c.as_dict() for c in self.citations],
-            "about": self.about,
-            "continuation": self.continuation,
+            # Only in a conversation: which earlier question a follow-up was read with, "more" answers.
+            **({"about": self.about} if self.about else {}),
+            **({"continuation": True} if self.continuation else {}),
         }
 
 
