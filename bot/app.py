@@ -26,6 +26,7 @@ from bot.settings import BotSettings
 from bot.shortcuts import load_shortcuts
 from index.conversation import Memory
 from index.errors import ConfigError
+from index.live import LiveCorpus
 from index.service import QuestionAnswerer
 from index.settings import Settings
 
@@ -83,7 +84,10 @@ def quiet_http_logs() -> None:
 
 
 def build_application(
-    settings: BotSettings, answerer: QuestionAnswerer, follow_up_minutes: float = 10.0
+    settings: BotSettings,
+    answerer: QuestionAnswerer,
+    follow_up_minutes: float = 10.0,
+    live: LiveCorpus | None = None,
 ) -> Application:
     """The bot, wired to `answerer`; `settings` gives the token, API URL, access rules and shortcuts."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
@@ -101,6 +105,8 @@ def build_application(
         shortcuts=shortcuts,
         typing_delay=settings.telegram_typing_delay,
         memory=Memory(follow_up_minutes * 60),
+        admins=frozenset(settings.admin_user_ids),
+        live=live,
     )
 
     async def post_init(application: Application) -> None:
@@ -118,6 +124,7 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
         .concurrent_updates(64)
         .connect_timeout(settings.telegram_timeout)
         .read_timeout(settings.telegram_timeout)
@@ -136,6 +143,10 @@ def build_application(
     application.add_handler(CommandHandler("search", handlers.search_command, filters=commands_anywhere))
     application.add_handler(CommandHandler("source", handlers.source_command, filters=messages))
     application.add_handler(CommandHandler(["new", "reset"], handlers.new_command, filters=messages))
+    application.add_handler(CommandHandler("forget", handlers.forget_command, filters=messages))
+    application.add_handler(
+        MessageHandler(messages & filters.ChatType.PRIVATE & filters.Document.ALL, handlers.document_upload)
+    )
     application.add_handler(CommandHandler("docs", handlers.docs_command, filters=messages))
     application.add_handler(CommandHandler("stats", handlers.stats_command, filters=messages))
     if shortcuts:
@@ -159,10 +170,14 @@ def serve(core: Settings, settings: BotSettings) -> int:
 
     secret = webhook_secret(settings) if settings.telegram_webhook_url else ""
     configure_logging(core.log_level, settings, secret)
-    answerer = build(core).answerer()
+    components = build(core)
+    answerer = components.answerer()
     answerer.retriever.reload()  # load the index now: fail fast, and make the first answer quick
     answerer.ask("warm up")
-    application = build_application(settings, answerer, core.follow_up_minutes)
+    live = LiveCorpus(components.indexer(), answerer.retriever, core.corpus_dir, int(core.max_file_mb * 1e6))
+    if core.watch_corpus:
+        live.start_watching()  # this process holds the index: it is the one writer
+    application = build_application(settings, answerer, core.follow_up_minutes, live)
     if settings.telegram_webhook_url:
         log.info("webhook mode on %s:%s", settings.telegram_webhook_listen, settings.telegram_webhook_port)
         if not settings.telegram_webhook_secret:

@@ -33,6 +33,7 @@ BUILTIN_COMMANDS = {
     "search": "Top passages for some words, no answer extraction",
     "source": "Full text of citation N of your last answer: /source 1",
     "new": "Start a new conversation (follow-up questions forget the previous one)",
+    "forget": "Admins: remove a document from the corpus: /forget file-name.txt",
     "docs": "What the corpus holds",
     "stats": "Index size and model",
 }
@@ -262,6 +263,48 @@ async def unknown_command(update: Update, context: Context) -> None:
     guess = suggest(name, known)
     hint = f"Did you mean /{guess}?" if guess else "Try /help to see what I can do."
     await send_html(message, f"Unknown command /{html.escape(name[:64])}. {hint}")
+
+
+# --- documents from admins -------------------------------------------------------------------------
+
+
+async def document_upload(update: Update, context: Context) -> None:
+    """An admin sends a file in private: it joins the corpus under a safe name and is indexed at once."""
+    message = update.effective_message
+    if message is None or message.document is None or not await admit(update, context):
+        return
+    svc = services(context)
+    user = update.effective_user
+    if svc.live is None or user is None or user.id not in svc.admins:
+        await send_html(message, "🔒 Only admins can add documents.")  # and the file is never fetched
+        return
+    document = message.document
+    name = document.file_name or "document.txt"
+    if document.file_size is not None and document.file_size > svc.live.max_bytes:
+        await send_html(message, f"❌ Not added: {render.escape(name)} is larger than {svc.live.max_bytes / 1e6:g} MB.")
+        return
+    telegram_file = await with_retry(lambda: document.get_file())
+    data = bytes(await telegram_file.download_as_bytearray())
+    live = svc.live
+    added = await svc.run(lambda: live.add(name, data))
+    await send_html(message, render.added_message(name, added))
+
+
+@admitted
+async def forget_command(update: Update, context: Context, message: Message) -> None:
+    svc = services(context)
+    user = update.effective_user
+    if svc.live is None or user is None or user.id not in svc.admins:
+        await send_html(message, "🔒 Only admins can remove documents.")
+        return
+    doc_id = _args(context).strip()
+    if not doc_id:
+        await send_html(message, "Usage: /forget file-name.txt (as /docs lists it)")
+        return
+    live = svc.live
+    removed = await svc.run(lambda: live.remove(doc_id))
+    text = f"🗑 Removed {render.escape(doc_id)}." if removed else f"No document {render.escape(doc_id)} in the corpus."
+    await send_html(message, text)
 
 
 # --- buttons and inline mode ----------------------------------------------------------------------

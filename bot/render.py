@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResu
 from telegram.constants import ParseMode
 
 from index import errors
+from index.live import Added
 from index.models import Answer, Citation, DocumentInfo, IndexStats, Passage
 
 MAX_MESSAGE = 4096
@@ -180,6 +181,18 @@ def stats_message(stats: IndexStats) -> str:
         f"Model: <code>{escape(stats.model)}</code> ({stats.dimension} dimensions)\n"
         f"Chunks: {stats.chunk_size} characters, overlap {stats.chunk_overlap}\n"
         f"Store: {escape(stats.store)}"
+    )
+
+
+def added_message(name: str, added: Added) -> str:
+    """The reply to an uploaded document: what was indexed, or why nothing was."""
+    if added.document is None:
+        return f"❌ Not added: {escape(name)} — {escaped_clip(added.problem, 500)}"
+    doc = added.document
+    date = f", {escape(doc.date)}" if doc.date else ""
+    return (
+        f"✅ Added <b>{escaped_clip(doc.title or doc.doc_id, 300)}</b>{date}: {doc.chunks} passage(s), "
+        f"as <code>{escape(doc.doc_id)}</code>. It can be asked about now."
     )
 
 

@@ -13,6 +13,7 @@ from typing import TypeVar
 from bot.access import AllowList, RateLimiter
 from bot.shortcuts import Shortcut
 from index.conversation import Memory, Turn
+from index.live import LiveCorpus
 from index.models import Answer
 from index.service import QuestionAnswerer
 
@@ -53,6 +54,9 @@ class BotServices:
     # Each conversation's last turn, by (chat, asker): follow-ups and /source read it; never on disk.
     memory: Memory = field(default_factory=lambda: Memory(600.0))
     typing_delay: float = 0.3
+    # Who may add and remove documents, and the corpus they change (None: the bot cannot change it).
+    admins: frozenset[int] = frozenset()
+    live: LiveCorpus | None = None
     workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="answer"))
 
     async def run(self, work: Callable[[], T]) -> T:

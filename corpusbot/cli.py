@@ -20,6 +20,7 @@ from index.settings import Settings
 from index.text import clean_question
 
 if TYPE_CHECKING:  # the heavy modules load only for the commands that need them
+    from index.models import IndexReport
     from index.service import Components, QuestionAnswerer
 
 log = logging.getLogger("corpusbot")
@@ -118,6 +119,13 @@ def _run_core(args: argparse.Namespace, settings: Settings, components: Componen
             print(render.answer_json(answer) if args.json else render.answer_text(answer))
         return 0
     if args.command == "chat":
+        if settings.watch_corpus:  # files added, changed or removed meanwhile are answerable at once
+            from index.live import LiveCorpus
+
+            live = LiveCorpus(
+                components.indexer(), answerer.retriever, settings.corpus_dir, int(settings.max_file_mb * 1e6)
+            )
+            live.start_watching(_say_corpus_changed)
         return _chat(answerer, settings.follow_up_minutes * 60)
     if args.command == "eval":
         from index.evaluation import evaluate, load_questions
@@ -162,6 +170,12 @@ def _index(components: Components, settings: Settings, args: argparse.Namespace)
         bar.close()
     print(render.report_text(report))
     return 0
+
+
+def _say_corpus_changed(report: IndexReport) -> None:
+    if report.added or report.updated or report.removed:
+        changes = f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed"
+        print(f"\n(corpus re-indexed: {changes})", file=sys.stderr, flush=True)
 
 
 def _chat(answerer: QuestionAnswerer, follow_up_seconds: float) -> int:

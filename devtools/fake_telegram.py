@@ -42,6 +42,7 @@ class FakeBotAPI:
         self._new_call = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content), for getFile
 
     @property
     def base_url(self) -> str:
@@ -50,6 +51,7 @@ class FakeBotAPI:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -61,6 +63,12 @@ class FakeBotAPI:
             await self._runner.cleanup()
 
     # --- feeding updates ---------------------------------------------------------------------------
+
+    def add_file(self, content: bytes, name: str) -> str:
+        """Make `content` downloadable as Telegram serves files; its file_id."""
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = (f"documents/{file_id}-{name}", content)
+        return file_id
 
     def push(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
@@ -141,6 +149,16 @@ class FakeBotAPI:
             await asyncio.sleep(self.delays[method].pop(0))
         return web.json_response({"ok": True, "result": result})
 
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        self._record("download", {"path": path})
+        for file_path, content in self.files.values():
+            if file_path == path:
+                return web.Response(body=content)
+        return web.Response(status=404)
+
     def _record(self, method: str, params: dict[str, Any]) -> None:
         self.calls.append(Call(method, params))
         self._new_call.set()
@@ -176,6 +194,10 @@ class FakeBotAPI:
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Corpus", "username": BOT_USERNAME},
                 "text": params.get("text", ""),
             }
+        if method == "getFile":
+            file_id = str(params["file_id"])
+            path, content = self.files[file_id]
+            return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(content), "file_path": path}
         return True
 
 
@@ -264,3 +286,11 @@ def callback(data: str, user_id: int, on_message: dict[str, Any]) -> dict[str, A
 
 def inline(query: str, user_id: int) -> dict[str, Any]:
     return {"inline_query": {"id": str(next(_ids)), "from": user(user_id), "query": query, "offset": ""}}
+
+
+def document(file_id: str, name: str, size: int, user_id: int, caption: str = "") -> dict[str, Any]:
+    """A private message carrying a file (what a user sends with the paperclip)."""
+    body = message(caption, user_id=user_id)
+    del body["message"]["text"]
+    body["message"]["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": name, "file_size": size}
+    return body

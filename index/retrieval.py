@@ -127,6 +127,11 @@ class Retriever:
         with self._lock:
             self._snapshot = self._load()
 
+    def clear(self) -> None:
+        """Forget the loaded generation: the next question loads the index afresh."""
+        with self._lock:
+            self._snapshot = None
+
     def search(self, question: str, limit: int, threshold: bool = True) -> list[Passage]:
         """The best passages for `question`, best first; empty when nothing is relevant enough."""
         return list(self.retrieve(question, limit, threshold).passages)

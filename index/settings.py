@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     index_dir: Path = Path(".corpusbot")
     collection: str = "corpusbot"
     max_file_mb: float = Field(default=20.0, gt=0)
+    # `corpusbot serve` and `corpusbot chat` re-index files added, changed or removed in the folder.
+    watch_corpus: bool = True
     index_lock_wait: float = Field(default=10.0, ge=0.0)
     chunk_size: int = Field(default=700, ge=100, le=4000)
     chunk_overlap: int = Field(default=150, ge=0, le=1000)

@@ -15,6 +15,7 @@ from telegram.ext import Application, TypeHandler
 from bot.app import build_application
 from bot.settings import BotSettings
 from devtools import fake_telegram as tg
+from index.live import LiveCorpus
 from index.service import QuestionAnswerer
 
 TOKEN = "123456:TEST-token_value-abcdef"
@@ -51,14 +52,14 @@ class Running:
 
 @asynccontextmanager
 async def running_bot(
-    answerer: QuestionAnswerer, follow_up_minutes: float = 10.0, **overrides: Any
+    answerer: QuestionAnswerer, follow_up_minutes: float = 10.0, live: LiveCorpus | None = None, **overrides: Any
 ) -> AsyncIterator[Running]:
     """The bot answering through `answerer`, polling a fresh fake Bot API; `overrides` are `BotSettings` fields."""
     api = tg.FakeBotAPI(TOKEN)
     await api.start()
     fields = {"telegram_bot_token": TOKEN, "shortcuts_file": None, "telegram_api_base_url": api.base_url, **overrides}
     configured = BotSettings(_env_file=None, **fields)  # type: ignore[call-arg]
-    app = build_application(configured, answerer, follow_up_minutes)
+    app = build_application(configured, answerer, follow_up_minutes, live)
     running = Running(api, app)
 
     async def mark_handled(update: Update, context: object) -> None:

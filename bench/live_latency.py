@@ -1,0 +1,70 @@
+"""From a file landing in the corpus folder to the first answer that cites it, through the folder watcher.
+
+Works on a copy of an existing index (so nothing is spoilt): drops new real-text documents one at a time
+(the seed article under a new title, with one sentence only it holds), and times until a question about
+that sentence is answered from it. Prints p50/p95 and the index size.
+Usage: python -m bench.live_latency --index-dir DIR --corpus DIR [--files 10] [--model e5-small-q4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from index.evaluation import percentile
+from index.live import LiveCorpus
+from index.service import build
+from index.settings import Settings
+
+SEED = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--index-dir", type=Path, required=True)
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--files", type=int, default=10)
+    parser.add_argument("--model", default="e5-small-q4")
+    args = parser.parse_args()
+    seed = next(SEED.iterdir()).read_text(encoding="utf-8").split("\n", 1)[1]
+    with tempfile.TemporaryDirectory() as work:
+        corpus, index_dir = Path(work) / "corpus", Path(work) / "index"
+        shutil.copytree(args.corpus, corpus)
+        shutil.copytree(args.index_dir, index_dir)
+        settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=index_dir, embedding_model=args.model)  # type: ignore[call-arg]
+        components = build(settings)
+        answerer = components.answerer()
+        live = LiveCorpus(components.indexer(), answerer.retriever, corpus, int(settings.max_file_mb * 1e6))
+        live.refresh()
+        chunks = sum(info.chunks for info in answerer.retriever.manifest.docs.values())
+        changed = threading.Event()
+        stop = live.start_watching(lambda report: changed.set())
+        time.sleep(1.0)
+        seconds = []
+        for number in range(args.files):
+            marker = f"Le pont numéro {number} de Vatrenko sera repeint en vert par l'équipe Ostrander{number}."
+            name = f"live-{number:03d}.txt"
+            changed.clear()
+            started = time.perf_counter()
+            (corpus / name).write_text(f"title: Dépêche {number}\n\n{marker}\n\n{seed}", encoding="utf-8")
+            while True:
+                passages = answerer.search(f"Qui repeindra le pont numéro {number} de Vatrenko ?")
+                if passages and passages[0].doc_id == name:
+                    break
+                changed.wait(0.05)
+            seconds.append(time.perf_counter() - started)
+            print(f"{name}: answerable after {seconds[-1]:.2f} s", flush=True)
+        stop.set()
+        added = answerer.retriever.manifest.docs["live-000.txt"].chunks
+    print(
+        f"index {chunks} chunks ({args.model}); {args.files} new documents of {added} chunks each: "
+        f"p50 {percentile(seconds, 0.5):.2f} s, p95 {percentile(seconds, 0.95):.2f} s, max {max(seconds):.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()

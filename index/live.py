@@ -1,0 +1,124 @@
+"""A live corpus: documents added, changed or removed while answering, indexed at once (folder or uploads)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import threading
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from index.errors import IndexNotBuiltError
+from index.indexer import Indexer
+from index.models import DocumentInfo, IndexReport
+from index.retrieval import Retriever
+
+log = logging.getLogger(__name__)
+
+UPLOADABLE = (".txt", ".md", ".html", ".htm", ".pdf")
+
+
+@dataclass(frozen=True)
+class Added:
+    """What adding a document did: the indexed document, or why nothing was added."""
+
+    document: DocumentInfo | None = None
+    problem: str = ""
+
+
+def safe_name(file_name: str) -> str:
+    """A corpus file name from an untrusted one: no folders, plain letters, digits and dashes, known suffix."""
+    pure = PurePath(file_name.replace("\\", "/")).name
+    stem, suffix = os.path.splitext(pure)
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_stem).strip("-")[:80] or "document"
+    return f"{slug}{suffix.lower()}"
+
+
+class LiveCorpus:
+    """Keeps one index in step with its corpus folder while a bot or a chat answers from it.
+
+    Every change goes through `refresh` (one at a time): an incremental `corpusbot index` run, then the
+    retriever's snapshot is reloaded, so the next question sees the new generation."""
+
+    def __init__(self, indexer: Indexer, retriever: Retriever, corpus_dir: Path, max_bytes: int) -> None:
+        self._indexer = indexer
+        self._retriever = retriever
+        self.corpus_dir = corpus_dir
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+
+    def refresh(self) -> IndexReport:
+        """Index what changed in the folder and answer from it from now on."""
+        with self._lock:
+            report = self._indexer.run(self.corpus_dir)
+            if report.added or report.updated or report.removed:
+                try:
+                    self._retriever.reload()
+                except IndexNotBuiltError:  # the last document went: questions now say so
+                    self._retriever.clear()
+            return report
+
+    def add(self, file_name: str, data: bytes) -> Added:
+        """Store an uploaded file under a safe name in the corpus and index it; a file that cannot be
+        used is removed again, and nothing else changes."""
+        name = safe_name(file_name)
+        if not name.endswith(UPLOADABLE):
+            return Added(problem=f"only {', '.join(UPLOADABLE)} files can be added")
+        if len(data) > self.max_bytes:
+            return Added(problem=f"the file is larger than {self.max_bytes / 1e6:g} MB")
+        path = self._free_path(name, data)
+        hidden = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")  # never indexed half-written
+        hidden.write_bytes(data)
+        os.replace(hidden, path)
+        doc_id = path.relative_to(self.corpus_dir).as_posix()
+        report = self.refresh()
+        problem = next((s.reason for s in report.skipped if s.path == doc_id), "")
+        if problem:
+            path.unlink(missing_ok=True)
+            self.refresh()
+            return Added(problem=problem)
+        return Added(document=self._retriever.manifest.docs.get(doc_id))
+
+    def remove(self, doc_id: str) -> bool:
+        """Delete a document's file from the corpus and from the index; False if there is no such file."""
+        path = (self.corpus_dir / doc_id).resolve()
+        if not path.is_relative_to(self.corpus_dir.resolve()) or not path.is_file():
+            return False
+        path.unlink()
+        self.refresh()
+        return True
+
+    def watch(self, stop: threading.Event, on_change: Callable[[IndexReport], None] = lambda _: None) -> None:
+        """Re-index whenever files in the folder change (debounced), until `stop` is set."""
+        from watchfiles import watch
+
+        for changes in watch(self.corpus_dir, stop_event=stop, debounce=400, step=100, watch_filter=_visible):
+            log.info("corpus changed (%d file event(s)): re-indexing", len(changes))
+            try:
+                on_change(self.refresh())
+            except Exception:  # a bad moment (a file half-copied) must not end the watch
+                log.exception("re-indexing after a change failed; the previous index keeps answering")
+
+    def start_watching(self, on_change: Callable[[IndexReport], None] = lambda _: None) -> threading.Event:
+        """Watch in a background thread; set the returned event to stop."""
+        stop = threading.Event()
+        threading.Thread(target=self.watch, args=(stop, on_change), name="corpus-watch", daemon=True).start()
+        return stop
+
+    def _free_path(self, name: str, data: bytes) -> Path:
+        """`name` in the corpus, or `name-2`, `name-3`… when another file already has it."""
+        stem, suffix = os.path.splitext(name)
+        for number in range(1, 1000):
+            path = self.corpus_dir / (name if number == 1 else f"{stem}-{number}{suffix}")
+            if not path.exists() or path.read_bytes() == data:
+                return path
+        raise OSError(f"too many files named {name}")
+
+
+def _visible(change: object, path: str) -> bool:
+    return not any(part.startswith(".") for part in Path(path).parts)

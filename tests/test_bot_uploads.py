@@ -1,0 +1,75 @@
+"""Admins add documents by sending them to the bot (getFile and the download through the fake Bot API)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devtools import fake_telegram as tg
+from index.indexer import Indexer
+from index.live import LiveCorpus
+from index.retrieval import Retriever
+from index.service import QuestionAnswerer
+from index.vector_store import MemoryStore
+from tests.bot_harness import running_bot
+from tests.fakes import HashingEmbedder
+
+ADMIN, MEMBER = 501, 502
+
+
+@pytest.fixture
+def live(corpus: Path) -> tuple[LiveCorpus, QuestionAnswerer]:
+    (corpus / "alpha.txt").write_text("The alpha reactor was inspected in March.", encoding="utf-8")
+    embedder, store = HashingEmbedder(), MemoryStore()
+    retriever = Retriever(embedder, store)
+    corpus_live = LiveCorpus(Indexer(embedder, store, 700, 150, 1_000_000), retriever, corpus, 1_000_000)
+    corpus_live.refresh()
+    return corpus_live, QuestionAnswerer(retriever)
+
+
+async def test_an_admin_adds_a_document_and_it_is_answerable_at_once(
+    live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live
+    async with running_bot(answerer, live=corpus_live, admin_user_ids=(ADMIN,)) as bot:
+        text = b"title: Tunnel report\ndate: 2023-07-01\n\nThe gamma tunnel was dug in June by the Okafor crew."
+        file_id = bot.api.add_file(text, "report.txt")
+        reply = await bot.reply_to(tg.document(file_id, "../../etc/Tunnel report.txt", len(text), ADMIN), ADMIN)
+        assert (
+            "Added <b>Tunnel report</b>, 2023-07-01" in reply.params["text"]
+            and "tunnel-report.txt" in reply.params["text"]
+        )
+        assert (corpus / "tunnel-report.txt").read_bytes() == text
+        answer = await bot.reply_to(tg.message("Who dug the gamma tunnel?", user_id=ADMIN), ADMIN)
+        assert "Okafor" in answer.params["text"] and "Tunnel report" in answer.params["text"]
+        gone = await bot.reply_to(tg.message("/forget tunnel-report.txt", user_id=ADMIN), ADMIN)
+        assert "Removed" in gone.params["text"] and not (corpus / "tunnel-report.txt").exists()
+
+
+async def test_files_from_others_are_never_fetched(live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path) -> None:
+    corpus_live, answerer = live
+    async with running_bot(answerer, live=corpus_live, admin_user_ids=(ADMIN,)) as bot:
+        file_id = bot.api.add_file(b"spam", "spam.txt")
+        reply = await bot.reply_to(tg.document(file_id, "spam.txt", 4, MEMBER), MEMBER)
+        assert "Only admins can add documents" in reply.params["text"]
+        refused = await bot.reply_to(tg.message("/forget alpha.txt", user_id=MEMBER), MEMBER)
+        assert "Only admins" in refused.params["text"] and (corpus / "alpha.txt").exists()
+        assert [c for c in bot.api.calls if c.method in {"getFile", "download"}] == []
+
+
+async def test_too_large_or_unusable_uploads_change_nothing(
+    live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live
+    before = sorted(p.name for p in corpus.iterdir())
+    async with running_bot(answerer, live=corpus_live, admin_user_ids=(ADMIN,)) as bot:
+        huge = bot.api.add_file(b"x", "huge.txt")
+        reply = await bot.reply_to(tg.document(huge, "huge.txt", 2_000_000_000, ADMIN), ADMIN)
+        assert "larger than" in reply.params["text"]
+        assert [c for c in bot.api.calls if c.method in {"getFile", "download"}] == []  # refused before download
+        binary = bot.api.add_file(b"\x00\x01\x02 binary", "tool.exe")
+        refused = await bot.reply_to(tg.document(binary, "tool.exe", 12, ADMIN), ADMIN)
+        assert "Not added" in refused.params["text"]
+    assert sorted(p.name for p in corpus.iterdir()) == before
+    assert answerer.ask("When was the alpha reactor inspected?").answered

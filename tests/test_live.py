@@ -1,0 +1,96 @@
+"""A live corpus: uploads under safe names, removals, and the folder watcher, while answering."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from index.errors import IndexNotBuiltError
+from index.indexer import Indexer
+from index.live import LiveCorpus, safe_name
+from index.models import IndexReport
+from index.retrieval import Retriever
+from index.service import QuestionAnswerer
+from index.vector_store import MemoryStore
+from tests.fakes import HashingEmbedder, minimal_pdf
+
+
+@pytest.fixture
+def live(corpus: Path) -> tuple[LiveCorpus, QuestionAnswerer]:
+    (corpus / "alpha.txt").write_text("The alpha reactor was inspected in March.", encoding="utf-8")
+    embedder, store = HashingEmbedder(), MemoryStore()
+    retriever = Retriever(embedder, store)
+    live = LiveCorpus(Indexer(embedder, store, 700, 150, 1_000_000), retriever, corpus, 1_000_000)
+    live.refresh()
+    return live, QuestionAnswerer(retriever)
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\evil.MD", "evil.md"),
+        ("/abs/Rapport Été 2023.PDF", "rapport-ete-2023.pdf"),
+        ("....txt", "txt"),  # no suffix left: refused by `add`
+        ("---.txt", "document.txt"),
+        (".hidden.txt", "hidden.txt"),
+    ],
+)
+def test_uploaded_names_never_leave_the_corpus(given: str, stored: str) -> None:
+    assert safe_name(given) == stored
+
+
+def test_an_upload_is_answerable_at_once(live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path) -> None:
+    corpus_live, answerer = live
+    added = corpus_live.add("../Bridge note.md", b"# Beta bridge\n\nThe beta bridge was painted blue in May.")
+    assert added.document is not None and added.document.title == "Beta bridge" and added.document.chunks >= 1
+    assert (corpus / "bridge-note.md").is_file() and not (corpus.parent / "Bridge note.md").exists()
+    assert answerer.ask("When was the beta bridge painted?").citations[0].doc_id == "bridge-note.md"
+    again = corpus_live.add("bridge note.md", b"Another text about the gamma tunnel, dug in June.")
+    assert again.document is not None and again.document.doc_id == "bridge-note-2.md"  # nothing overwritten
+
+
+def test_a_bad_upload_changes_nothing(live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path) -> None:
+    corpus_live, answerer = live
+    before = sorted(p.name for p in corpus.iterdir())
+    assert "can be added" in corpus_live.add("tool.exe", b"MZ...").problem
+    assert "larger than" in corpus_live.add("big.txt", b"x" * 1_000_001).problem
+    broken = corpus_live.add("scan.pdf", minimal_pdf(["x"])[:200])
+    assert broken.document is None and broken.problem
+    assert sorted(p.name for p in corpus.iterdir()) == before
+    assert answerer.ask("When was the alpha reactor inspected?").answered
+
+
+def test_removing_a_document(live: tuple[LiveCorpus, QuestionAnswerer]) -> None:
+    corpus_live, answerer = live
+    assert not corpus_live.remove("../outside.txt") and not corpus_live.remove("missing.txt")
+    corpus_live.add("bridge.txt", b"The beta bridge was painted blue in May.")
+    assert corpus_live.remove("alpha.txt")
+    assert "alpha.txt" not in answerer.retriever.manifest.docs
+    assert corpus_live.remove("bridge.txt")
+    with pytest.raises(IndexNotBuiltError):  # nothing left: said plainly, not answered from a stale snapshot
+        answerer.ask("When was the beta bridge painted?")
+
+
+def test_the_watcher_indexes_files_dropped_into_the_folder(
+    live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live
+    reports: list[IndexReport] = []
+    changed = threading.Event()
+    stop = corpus_live.start_watching(lambda report: (reports.append(report), changed.set()))
+    try:
+        time.sleep(0.3)  # the watcher starts in its thread
+        (corpus / "tunnel.txt").write_text("The gamma tunnel was dug in June by the Okafor crew.", encoding="utf-8")
+        assert changed.wait(20), "the watcher never re-indexed"
+        assert any("tunnel.txt" in r.added for r in reports)
+        assert answerer.ask("Who dug the gamma tunnel?").citations[0].doc_id == "tunnel.txt"
+        changed.clear()
+        (corpus / "tunnel.txt").unlink()
+        assert changed.wait(20)
+        assert "tunnel.txt" not in answerer.retriever.manifest.docs
+    finally:
+        stop.set()
