@@ -107,6 +107,7 @@ def build_application(
         memory=Memory(follow_up_minutes * 60),
         admins=frozenset(settings.admin_user_ids),
         live=live,
+        ingest_channels=frozenset(settings.ingest_channel_ids),
     )
 
     async def post_init(application: Application) -> None:
@@ -147,6 +148,8 @@ def build_application(
     application.add_handler(
         MessageHandler(messages & filters.ChatType.PRIVATE & filters.Document.ALL, handlers.document_upload)
     )
+    posts = filters.UpdateType.CHANNEL_POSTS & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
+    application.add_handler(MessageHandler(posts, handlers.channel_post_ingest))
     application.add_handler(CommandHandler("docs", handlers.docs_command, filters=messages))
     application.add_handler(CommandHandler("stats", handlers.stats_command, filters=messages))
     if shortcuts:

@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.addressing import addressed, asker
+from bot.channels import post_document
 from bot.sending import is_transport_error, send_all, send_html, with_retry
 from bot.services import BotServices
 from bot.shortcuts import suggest
@@ -305,6 +306,27 @@ async def forget_command(update: Update, context: Context, message: Message) -> 
     removed = await svc.run(lambda: live.remove(doc_id))
     text = f"🗑 Removed {render.escape(doc_id)}." if removed else f"No document {render.escape(doc_id)} in the corpus."
     await send_html(message, text)
+
+
+async def channel_post_ingest(update: Update, context: Context) -> None:
+    """A text post (or caption) in a listed channel becomes a document citing the post; an edit replaces it."""
+    post = update.channel_post or update.edited_channel_post
+    svc = services(context)
+    if post is None or svc.live is None or post.chat.id not in svc.ingest_channels:
+        return
+    text = (post.text or post.caption or "").strip()
+    if not text:
+        return
+    doc_id, data = post_document(post.chat.id, post.chat.username, post.message_id, post.date, text)
+    live = svc.live
+    added = await svc.run(lambda: live.put(doc_id, data))
+    log.info(
+        "channel post %s/%s indexed as %s%s",
+        post.chat.id,
+        post.message_id,
+        doc_id,
+        f": {added.problem}" * bool(added.problem),
+    )
 
 
 # --- buttons and inline mode ----------------------------------------------------------------------

@@ -57,6 +57,7 @@ class BotServices:
     # Who may add and remove documents, and the corpus they change (None: the bot cannot change it).
     admins: frozenset[int] = frozenset()
     live: LiveCorpus | None = None
+    ingest_channels: frozenset[int] = frozenset()
     workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="answer"))
 
     async def run(self, work: Callable[[], T]) -> T:

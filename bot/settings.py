@@ -24,6 +24,7 @@ class BotSettings(BaseSettings):
     allowed_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
     allowed_chat_ids: Annotated[tuple[int, ...], NoDecode] = ()
     admin_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    ingest_channel_ids: Annotated[tuple[int, ...], NoDecode] = ()
     rate_limit_per_minute: int = Field(default=12, ge=0)
     telegram_typing_delay: float = Field(default=0.3, ge=0.0)
     telegram_timeout: float = Field(default=10.0, gt=0.0)
@@ -35,7 +36,7 @@ class BotSettings(BaseSettings):
         base = self.telegram_api_base_url.rstrip("/")
         return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
 
-    @field_validator("allowed_user_ids", "allowed_chat_ids", "admin_user_ids", mode="before")
+    @field_validator("allowed_user_ids", "allowed_chat_ids", "admin_user_ids", "ingest_channel_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

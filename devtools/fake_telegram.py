@@ -73,7 +73,7 @@ class FakeBotAPI:
     def push(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **update}
-        for key in ("message", "channel_post"):
+        for key in ("message", "channel_post", "edited_channel_post"):
             if key in update:
                 chat = update[key]["chat"]
                 self._chat_types[chat["id"]] = chat["type"]
@@ -249,17 +249,23 @@ def message(
     return {"message": body}
 
 
-def channel_post(text: str, chat_id: int) -> dict[str, Any]:
+def channel_post(
+    text: str, chat_id: int, username: str = "", message_id: int | None = None, edited: bool = False
+) -> dict[str, Any]:
+    """A post in a channel (`edited`: the same post changed later)."""
+    channel = chat(chat_id, "channel") | ({"username": username} if username else {})
     body: dict[str, Any] = {
-        "message_id": next(_ids),
+        "message_id": message_id if message_id is not None else next(_ids),
         "date": int(time.time()),
-        "chat": chat(chat_id, "channel"),
-        "sender_chat": chat(chat_id, "channel"),
+        "chat": channel,
+        "sender_chat": channel,
         "text": text,
     }
+    if edited:
+        body["edit_date"] = int(time.time())
     if entities_for(text):
         body["entities"] = entities_for(text)
-    return {"channel_post": body}
+    return {"edited_channel_post" if edited else "channel_post": body}
 
 
 def bot_message(text: str, chat_id: int, kind: str = "private", message_id: int = 9_000) -> dict[str, Any]:

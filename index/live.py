@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from index.errors import IndexNotBuiltError
+from index.errors import IndexBusyError, IndexNotBuiltError
 from index.indexer import Indexer
 from index.models import DocumentInfo, IndexReport
 from index.retrieval import Retriever
@@ -84,6 +84,19 @@ class LiveCorpus:
             return Added(problem=problem)
         return Added(document=self._retriever.manifest.docs.get(doc_id))
 
+    def put(self, doc_id: str, data: bytes) -> Added:
+        """Write (or replace) the document `doc_id` — a path of our own making, e.g. a channel post's — and index it."""
+        path = (self.corpus_dir / doc_id).resolve()
+        if not path.is_relative_to(self.corpus_dir.resolve()) or len(data) > self.max_bytes:
+            return Added(problem="not a place in the corpus, or too large")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        hidden = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        hidden.write_bytes(data)
+        os.replace(hidden, path)
+        report = self.refresh()
+        problem = next((s.reason for s in report.skipped if s.path == doc_id), "")
+        return Added(problem=problem) if problem else Added(document=self._retriever.manifest.docs.get(doc_id))
+
     def remove(self, doc_id: str) -> bool:
         """Delete a document's file from the corpus and from the index; False if there is no such file."""
         path = (self.corpus_dir / doc_id).resolve()
@@ -101,6 +114,8 @@ class LiveCorpus:
             log.info("corpus changed (%d file event(s)): re-indexing", len(changes))
             try:
                 on_change(self.refresh())
+            except IndexBusyError as exc:  # several bots on one Chroma server: another one is the writer
+                log.info("not re-indexing here: %s; its new generation is picked up within 30 s", exc.holder)
             except Exception:  # a bad moment (a file half-copied) must not end the watch
                 log.exception("re-indexing after a change failed; the previous index keeps answering")
 

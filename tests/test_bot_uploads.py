@@ -73,3 +73,33 @@ async def test_too_large_or_unusable_uploads_change_nothing(
         assert "Not added" in refused.params["text"]
     assert sorted(p.name for p in corpus.iterdir()) == before
     assert answerer.ask("When was the alpha reactor inspected?").answered
+
+
+NEWSROOM = -1001234567890
+
+
+async def test_posts_of_a_listed_channel_become_documents_that_cite_them(
+    live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live
+    async with running_bot(answerer, live=corpus_live, ingest_channel_ids=(NEWSROOM,)) as bot:
+        post = tg.channel_post("Delta dam\nThe delta dam opened on 2 May, built by Halvorsen.", NEWSROOM, "newsroom")
+        await bot.settled(bot.push(post))
+        message_id = post["channel_post"]["message_id"]
+        reply = await bot.reply_to(tg.message("Who built the delta dam?", user_id=ADMIN), ADMIN)
+        assert "Halvorsen" in reply.params["text"] and f"https://t.me/newsroom/{message_id}" in reply.params["text"]
+        edited = tg.channel_post(
+            "Delta dam\nThe delta dam opened on 2 May, built by Sorensen.",
+            NEWSROOM,
+            "newsroom",
+            message_id=message_id,
+            edited=True,
+        )
+        await bot.settled(bot.push(edited))
+        again = await bot.reply_to(tg.message("Who built the delta dam?", user_id=ADMIN + 1), ADMIN + 1)
+        assert "Sorensen" in again.params["text"] and "Halvorsen" not in again.params["text"]
+        assert len(list((corpus / "telegram").iterdir())) == 1  # replaced, not added
+        other = tg.channel_post("The epsilon canal was dug by Marchetti.", -1009999, "elsewhere")
+        await bot.settled(bot.push(other))
+        question = await bot.reply_to(tg.message("Who dug the epsilon canal?", user_id=ADMIN + 2), ADMIN + 2)
+        assert "Marchetti" not in question.params["text"]  # only listed channels feed the corpus

