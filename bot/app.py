@@ -179,7 +179,8 @@ def serve(core: Settings, settings: BotSettings) -> int:
     answerer.ask("warm up")
     live = LiveCorpus(components.indexer(), answerer.retriever, core.corpus_dir, int(core.max_file_mb * 1e6))
     if core.watch_corpus:
-        live.start_watching()  # this process holds the index: it is the one writer
+        live.catch_up()  # what landed in the folder while no bot was running
+        live.start_watching()
     application = build_application(settings, answerer, core.follow_up_minutes, live)
     if settings.telegram_webhook_url:
         log.info("webhook mode on %s:%s", settings.telegram_webhook_listen, settings.telegram_webhook_port)

@@ -63,6 +63,22 @@ class LiveCorpus:
                     self._retriever.clear()
             return report
 
+    def catch_up(self) -> None:
+        """Index what changed while no one watched (a bot killed mid-upload, files copied meanwhile),
+        unless another process is the writer (it will)."""
+        try:
+            report = self.refresh()
+        except IndexBusyError as exc:
+            log.info("not indexing at start: %s is the writer", exc.holder)
+            return
+        if report.added or report.updated or report.removed:
+            log.info(
+                "caught up: %d added, %d updated, %d removed",
+                len(report.added),
+                len(report.updated),
+                len(report.removed),
+            )
+
     def add(self, file_name: str, data: bytes) -> Added:
         """Store an uploaded file under a safe name in the corpus and index it; a file that cannot be
         used is removed again, and nothing else changes."""

@@ -94,3 +94,12 @@ def test_the_watcher_indexes_files_dropped_into_the_folder(
         assert "tunnel.txt" not in answerer.retriever.manifest.docs
     finally:
         stop.set()
+
+
+def test_catching_up_indexes_what_landed_while_no_one_watched(
+    live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live
+    (corpus / "late.txt").write_text("The delta dam opened in May, built by Halvorsen.", encoding="utf-8")
+    corpus_live.catch_up()
+    assert answerer.ask("Who built the delta dam?").citations[0].doc_id == "late.txt"
