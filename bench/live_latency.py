@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=10)
     parser.add_argument("--model", default="e5-small-q4")
     args = parser.parse_args()
-    seed = next(SEED.iterdir()).read_text(encoding="utf-8").split("\n", 1)[1]
+    seed = next(SEED.iterdir()).read_text(encoding="utf-8").replace(" date 2023-06 ", "", 1)
     with tempfile.TemporaryDirectory() as work:
         corpus, index_dir = Path(work) / "corpus", Path(work) / "index"
         shutil.copytree(args.corpus, corpus)
