@@ -72,7 +72,7 @@ async def running_bot(
             await app.post_init(app)
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES)
+        await app.updater.start_polling(poll_interval=0.0, timeout=0, allowed_updates=Update.ALL_TYPES)
         try:
             yield running
         finally:
