@@ -103,3 +103,29 @@ def test_unreadable_file_keeps_its_previous_version(
 def test_asking_before_indexing_says_so(settings: Settings, fake_embedder: HashingEmbedder) -> None:
     with pytest.raises(IndexNotBuiltError, match="not been indexed"):
         build(settings, embedder=fake_embedder).answerer().ask("anything")
+
+
+def test_the_index_searches_deep_enough_and_older_indexes_are_brought_up_to_it(
+    settings: Settings, corpus: Path
+) -> None:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from index.store import SEARCH_EF
+
+    write(corpus, alpha=ALPHA)
+    components = build(settings, embedder=HashingEmbedder())
+    components.indexer().run(corpus)
+    components.store.close()
+
+    def ef_search() -> int:
+        client = chromadb.PersistentClient(str(settings.chroma_path), ChromaSettings(anonymized_telemetry=False))
+        return int(client.get_collection(settings.collection).configuration_json["hnsw"]["ef_search"])
+
+    assert ef_search() == SEARCH_EF
+    client = chromadb.PersistentClient(str(settings.chroma_path), ChromaSettings(anonymized_telemetry=False))
+    client.get_collection(settings.collection).modify(configuration={"hnsw": {"ef_search": 100}})  # as before
+    assert ef_search() == 100
+    again = build(settings, embedder=HashingEmbedder())
+    assert again.indexer().run(corpus).embedded_chunks == 0  # nothing to re-embed...
+    assert ef_search() == SEARCH_EF  # ...but the search depth is brought up to date
