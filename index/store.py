@@ -91,7 +91,10 @@ class ChromaStore:
         """One writer at a time: the embedded store is locked on connect; a server's writers lock here.
         The writer also brings an index made with Chroma's shallower default search up to `SEARCH_EF`."""
         self._writer_lock()
-        self._call(self._deepen_search)
+        try:
+            self._call(self._deepen_search)
+        except CorpusbotError as exc:  # a damaged store: `--rebuild` drops it next; anything else says so itself
+            log.debug("search depth left as it is: %s", exc)
 
     def _deepen_search(self, client: Any) -> None:
         try:
