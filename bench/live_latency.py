@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 from index.evaluation import percentile
-from index.live import LiveCorpus
 from index.service import build
 from index.settings import Settings
 
@@ -38,7 +37,7 @@ def main() -> None:
         settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=index_dir, embedding_model=args.model)  # type: ignore[call-arg]
         components = build(settings)
         answerer = components.answerer()
-        live = LiveCorpus(components.indexer(), answerer.retriever, corpus, int(settings.max_file_mb * 1e6))
+        live = components.live(answerer)
         live.refresh()
         chunks = sum(info.chunks for info in answerer.retriever.manifest.docs.values())
         changed = threading.Event()

@@ -177,7 +177,7 @@ def serve(core: Settings, settings: BotSettings) -> int:
     answerer = components.answerer()
     answerer.retriever.reload()  # load the index now: fail fast, and make the first answer quick
     answerer.ask("warm up")
-    live = LiveCorpus(components.indexer(), answerer.retriever, core.corpus_dir, int(core.max_file_mb * 1e6))
+    live = components.live(answerer)
     if core.watch_corpus:
         live.catch_up()  # what landed in the folder while no bot was running
         live.start_watching()

@@ -120,12 +120,7 @@ def _run_core(args: argparse.Namespace, settings: Settings, components: Componen
         return 0
     if args.command == "chat":
         if settings.watch_corpus:  # files added, changed or removed meanwhile are answerable at once
-            from index.live import LiveCorpus
-
-            live = LiveCorpus(
-                components.indexer(), answerer.retriever, settings.corpus_dir, int(settings.max_file_mb * 1e6)
-            )
-            live.start_watching(_say_corpus_changed)
+            components.live(answerer).start_watching(_say_corpus_changed)
         return _chat(answerer, settings.follow_up_minutes * 60)
     if args.command == "eval":
         from index.evaluation import evaluate, load_questions
@@ -173,7 +168,7 @@ def _index(components: Components, settings: Settings, args: argparse.Namespace)
 
 
 def _say_corpus_changed(report: IndexReport) -> None:
-    if report.added or report.updated or report.removed:
+    if report.changed:
         changes = f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed"
         print(f"\n(corpus re-indexed: {changes})", file=sys.stderr, flush=True)
 

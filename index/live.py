@@ -49,6 +49,7 @@ class LiveCorpus:
         self._indexer = indexer
         self._retriever = retriever
         self.corpus_dir = corpus_dir
+        self._root = corpus_dir.resolve()  # where every file we write or remove must stay
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
 
@@ -56,7 +57,7 @@ class LiveCorpus:
         """Index what changed in the folder and answer from it from now on."""
         with self._lock:
             report = self._indexer.run(self.corpus_dir)
-            if report.added or report.updated or report.removed:
+            if report.changed:
                 try:
                     self._retriever.reload()
                 except IndexNotBuiltError:  # the last document went: questions now say so
@@ -71,7 +72,7 @@ class LiveCorpus:
         except IndexBusyError as exc:
             log.info("not indexing at start: %s is the writer", exc.holder)
             return
-        if report.added or report.updated or report.removed:
+        if report.changed:
             log.info(
                 "caught up: %d added, %d updated, %d removed",
                 len(report.added),
@@ -88,35 +89,24 @@ class LiveCorpus:
         if len(data) > self.max_bytes:
             return Added(problem=f"the file is larger than {self.max_bytes / 1e6:g} MB")
         path = self._free_path(name, data)
-        hidden = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")  # never indexed half-written
-        hidden.write_bytes(data)
-        os.replace(hidden, path)
-        doc_id = path.relative_to(self.corpus_dir).as_posix()
-        report = self.refresh()
-        problem = next((s.reason for s in report.skipped if s.path == doc_id), "")
-        if problem:
+        added = self._write_and_index(path, data)
+        if added.problem:  # an unusable file leaves nothing behind
             path.unlink(missing_ok=True)
             self.refresh()
-            return Added(problem=problem)
-        return Added(document=self._retriever.manifest.docs.get(doc_id))
+        return added
 
     def put(self, doc_id: str, data: bytes) -> Added:
         """Write (or replace) the document `doc_id` — a path of our own making, e.g. a channel post's — and index it."""
-        path = (self.corpus_dir / doc_id).resolve()
-        if not path.is_relative_to(self.corpus_dir.resolve()) or len(data) > self.max_bytes:
+        path = self._inside(doc_id)
+        if path is None or len(data) > self.max_bytes:
             return Added(problem="not a place in the corpus, or too large")
         path.parent.mkdir(parents=True, exist_ok=True)
-        hidden = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-        hidden.write_bytes(data)
-        os.replace(hidden, path)
-        report = self.refresh()
-        problem = next((s.reason for s in report.skipped if s.path == doc_id), "")
-        return Added(problem=problem) if problem else Added(document=self._retriever.manifest.docs.get(doc_id))
+        return self._write_and_index(path, data)
 
     def remove(self, doc_id: str) -> bool:
         """Delete a document's file from the corpus and from the index; False if there is no such file."""
-        path = (self.corpus_dir / doc_id).resolve()
-        if not path.is_relative_to(self.corpus_dir.resolve()) or not path.is_file():
+        path = self._inside(doc_id)
+        if path is None or not path.is_file():
             return False
         path.unlink()
         self.refresh()
@@ -141,11 +131,26 @@ class LiveCorpus:
         threading.Thread(target=self.watch, args=(stop, on_change), name="corpus-watch", daemon=True).start()
         return stop
 
+    def _inside(self, doc_id: str) -> Path | None:
+        """The file of `doc_id`, if that path stays inside the corpus folder."""
+        path = (self._root / doc_id).resolve()
+        return path if path.is_relative_to(self._root) else None
+
+    def _write_and_index(self, path: Path, data: bytes) -> Added:
+        """Write `path` whole (hidden until renamed into place, so never indexed half-written), then index."""
+        hidden = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        hidden.write_bytes(data)
+        os.replace(hidden, path)
+        doc_id = path.relative_to(self._root).as_posix()
+        report = self.refresh()
+        problem = next((s.reason for s in report.skipped if s.path == doc_id), "")
+        return Added(problem=problem) if problem else Added(document=self._retriever.manifest.docs.get(doc_id))
+
     def _free_path(self, name: str, data: bytes) -> Path:
         """`name` in the corpus, or `name-2`, `name-3`… when another file already has it."""
         stem, suffix = os.path.splitext(name)
         for number in range(1, 1000):
-            path = self.corpus_dir / (name if number == 1 else f"{stem}-{number}{suffix}")
+            path = self._root / (name if number == 1 else f"{stem}-{number}{suffix}")
             if not path.exists() or path.read_bytes() == data:
                 return path
         raise OSError(f"too many files named {name}")

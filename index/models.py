@@ -157,6 +157,11 @@ class IndexReport:
     skipped: tuple[SkippedFile, ...] = ()
     seconds: float = 0.0
 
+    @property
+    def changed(self) -> bool:
+        """Whether the run added, updated or removed any document (a new index generation)."""
+        return bool(self.added or self.updated or self.removed)
+
 
 @dataclass(frozen=True)
 class DocumentInfo:

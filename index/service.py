@@ -9,6 +9,7 @@ from index.answering import build_answer, score_sentences
 from index.conversation import Reading, Turn, contextual_query, read
 from index.embedding import Embedder, load_embedder
 from index.indexer import Indexer
+from index.live import LiveCorpus
 from index.models import Answer, IndexStats, Passage
 from index.retrieval import RetrievalConfig, Retriever
 from index.settings import Settings
@@ -140,12 +141,16 @@ class Components:
 
     def indexer(self) -> Indexer:
         s = self.settings
-        return Indexer(self.embedder, self.store, s.chunk_size, s.chunk_overlap, int(s.max_file_mb * 1e6))
+        return Indexer(self.embedder, self.store, s.chunk_size, s.chunk_overlap, s.max_file_bytes)
 
     def answerer(self, top_k: int | None = None) -> QuestionAnswerer:
         s = self.settings
         retriever = Retriever(self.embedder, self.store, RetrievalConfig())
         return QuestionAnswerer(retriever, AnswerConfig(top_k=top_k or s.top_k, max_sentences=s.answer_sentences))
+
+    def live(self, answerer: QuestionAnswerer) -> LiveCorpus:
+        """The corpus folder kept in step with the index `answerer` answers from, while it answers."""
+        return LiveCorpus(self.indexer(), answerer.retriever, self.settings.corpus_dir, self.settings.max_file_bytes)
 
 
 def build(settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None) -> Components:

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1e6)
+
+    @property
     def chroma_path(self) -> Path:
         return self.index_dir / "chroma"
 
