@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from index.embedding import Embedder, load_embedder
+from index.indexer import Indexer
+from index.live import LiveCorpus
+from index.retrieval import Retriever
+from index.service import QuestionAnswerer
 from index.settings import Settings
+from index.vector_store import MemoryStore
 from tests.fakes import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +58,17 @@ def settings(tmp_path: Path, corpus: Path) -> Settings:
 @pytest.fixture
 def fake_embedder() -> HashingEmbedder:
     return HashingEmbedder()
+
+
+@pytest.fixture
+def live_corpus(corpus: Path) -> tuple[LiveCorpus, QuestionAnswerer]:
+    """A live corpus of one document (fake embedder, in-memory store) and the answerer reading from it."""
+    (corpus / "alpha.txt").write_text("The alpha reactor was inspected in March.", encoding="utf-8")
+    embedder, store = HashingEmbedder(), MemoryStore()
+    retriever = Retriever(embedder, store)
+    live = LiveCorpus(Indexer(embedder, store, 700, 150, 1_000_000), retriever, corpus, 1_000_000)
+    live.refresh()
+    return live, QuestionAnswerer(retriever)
 
 
 @pytest.fixture(scope="session")

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from devtools import fake_telegram as tg
-from index.indexer import Indexer
 from index.live import LiveCorpus
-from index.retrieval import Retriever
 from index.service import QuestionAnswerer
-from index.vector_store import MemoryStore
 from tests.bot_harness import running_bot
-from tests.fakes import HashingEmbedder
 
 ADMIN, MEMBER = 501, 502
 
 
-@pytest.fixture
-def live(corpus: Path) -> tuple[LiveCorpus, QuestionAnswerer]:
-    (corpus / "alpha.txt").write_text("The alpha reactor was inspected in March.", encoding="utf-8")
-    embedder, store = HashingEmbedder(), MemoryStore()
-    retriever = Retriever(embedder, store)
-    corpus_live = LiveCorpus(Indexer(embedder, store, 700, 150, 1_000_000), retriever, corpus, 1_000_000)
-    corpus_live.refresh()
-    return corpus_live, QuestionAnswerer(retriever)
-
-
 async def test_an_admin_adds_a_document_and_it_is_answerable_at_once(
-    live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
 ) -> None:
-    corpus_live, answerer = live
+    corpus_live, answerer = live_corpus
     async with running_bot(answerer, live=corpus_live, admin_user_ids=(ADMIN,)) as bot:
         text = b"title: Tunnel report\ndate: 2023-07-01\n\nThe gamma tunnel was dug in June by the Okafor crew."
         file_id = bot.api.add_file(text, "report.txt")
@@ -47,8 +31,10 @@ async def test_an_admin_adds_a_document_and_it_is_answerable_at_once(
         assert "Removed" in gone.params["text"] and not (corpus / "tunnel-report.txt").exists()
 
 
-async def test_files_from_others_are_never_fetched(live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path) -> None:
-    corpus_live, answerer = live
+async def test_files_from_others_are_never_fetched(
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live_corpus
     async with running_bot(answerer, live=corpus_live, admin_user_ids=(ADMIN,)) as bot:
         file_id = bot.api.add_file(b"spam", "spam.txt")
         reply = await bot.reply_to(tg.document(file_id, "spam.txt", 4, MEMBER), MEMBER)
@@ -59,9 +45,9 @@ async def test_files_from_others_are_never_fetched(live: tuple[LiveCorpus, Quest
 
 
 async def test_too_large_or_unusable_uploads_change_nothing(
-    live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
 ) -> None:
-    corpus_live, answerer = live
+    corpus_live, answerer = live_corpus
     before = sorted(p.name for p in corpus.iterdir())
     async with running_bot(answerer, live=corpus_live, admin_user_ids=(ADMIN,)) as bot:
         huge = bot.api.add_file(b"x", "huge.txt")
@@ -79,9 +65,9 @@ NEWSROOM = -1001234567890
 
 
 async def test_posts_of_a_listed_channel_become_documents_that_cite_them(
-    live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
 ) -> None:
-    corpus_live, answerer = live
+    corpus_live, answerer = live_corpus
     async with running_bot(answerer, live=corpus_live, ingest_channel_ids=(NEWSROOM,)) as bot:
         post = tg.channel_post("Delta dam\nThe delta dam opened on 2 May, built by Halvorsen.", NEWSROOM, "newsroom")
         await bot.settled(bot.push(post))

@@ -9,23 +9,10 @@ from pathlib import Path
 import pytest
 
 from index.errors import IndexNotBuiltError
-from index.indexer import Indexer
 from index.live import LiveCorpus, safe_name
 from index.models import IndexReport
-from index.retrieval import Retriever
 from index.service import QuestionAnswerer
-from index.vector_store import MemoryStore
-from tests.fakes import HashingEmbedder, minimal_pdf
-
-
-@pytest.fixture
-def live(corpus: Path) -> tuple[LiveCorpus, QuestionAnswerer]:
-    (corpus / "alpha.txt").write_text("The alpha reactor was inspected in March.", encoding="utf-8")
-    embedder, store = HashingEmbedder(), MemoryStore()
-    retriever = Retriever(embedder, store)
-    live = LiveCorpus(Indexer(embedder, store, 700, 150, 1_000_000), retriever, corpus, 1_000_000)
-    live.refresh()
-    return live, QuestionAnswerer(retriever)
+from tests.fakes import minimal_pdf
 
 
 @pytest.mark.parametrize(
@@ -43,8 +30,8 @@ def test_uploaded_names_never_leave_the_corpus(given: str, stored: str) -> None:
     assert safe_name(given) == stored
 
 
-def test_an_upload_is_answerable_at_once(live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path) -> None:
-    corpus_live, answerer = live
+def test_an_upload_is_answerable_at_once(live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path) -> None:
+    corpus_live, answerer = live_corpus
     added = corpus_live.add("../Bridge note.md", b"# Beta bridge\n\nThe beta bridge was painted blue in May.")
     assert added.document is not None and added.document.title == "Beta bridge" and added.document.chunks >= 1
     assert (corpus / "bridge-note.md").is_file() and not (corpus.parent / "Bridge note.md").exists()
@@ -53,8 +40,8 @@ def test_an_upload_is_answerable_at_once(live: tuple[LiveCorpus, QuestionAnswere
     assert again.document is not None and again.document.doc_id == "bridge-note-2.md"  # nothing overwritten
 
 
-def test_a_bad_upload_changes_nothing(live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path) -> None:
-    corpus_live, answerer = live
+def test_a_bad_upload_changes_nothing(live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path) -> None:
+    corpus_live, answerer = live_corpus
     before = sorted(p.name for p in corpus.iterdir())
     assert "can be added" in corpus_live.add("tool.exe", b"MZ...").problem
     assert "larger than" in corpus_live.add("big.txt", b"x" * 1_000_001).problem
@@ -64,8 +51,8 @@ def test_a_bad_upload_changes_nothing(live: tuple[LiveCorpus, QuestionAnswerer],
     assert answerer.ask("When was the alpha reactor inspected?").answered
 
 
-def test_removing_a_document(live: tuple[LiveCorpus, QuestionAnswerer]) -> None:
-    corpus_live, answerer = live
+def test_removing_a_document(live_corpus: tuple[LiveCorpus, QuestionAnswerer]) -> None:
+    corpus_live, answerer = live_corpus
     assert not corpus_live.remove("../outside.txt") and not corpus_live.remove("missing.txt")
     corpus_live.add("bridge.txt", b"The beta bridge was painted blue in May.")
     assert corpus_live.remove("alpha.txt")
@@ -76,9 +63,9 @@ def test_removing_a_document(live: tuple[LiveCorpus, QuestionAnswerer]) -> None:
 
 
 def test_the_watcher_indexes_files_dropped_into_the_folder(
-    live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
 ) -> None:
-    corpus_live, answerer = live
+    corpus_live, answerer = live_corpus
     reports: list[IndexReport] = []
     changed = threading.Event()
     stop = corpus_live.start_watching(lambda report: (reports.append(report), changed.set()))
@@ -97,9 +84,9 @@ def test_the_watcher_indexes_files_dropped_into_the_folder(
 
 
 def test_catching_up_indexes_what_landed_while_no_one_watched(
-    live: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
 ) -> None:
-    corpus_live, answerer = live
+    corpus_live, answerer = live_corpus
     (corpus / "late.txt").write_text("The delta dam opened in May, built by Halvorsen.", encoding="utf-8")
     corpus_live.catch_up()
     assert answerer.ask("Who built the delta dam?").citations[0].doc_id == "late.txt"
