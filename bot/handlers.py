@@ -21,6 +21,7 @@ from bot.channels import post_document
 from bot.sending import is_transport_error, send_all, send_html, with_retry
 from bot.services import BotServices
 from bot.shortcuts import suggest
+from index.live import LiveCorpus
 from index.models import Answer, IndexStats
 from index.text import clean_question
 
@@ -39,7 +40,7 @@ BUILTIN_COMMANDS = {
     "stats": "Index size and model",
 }
 EXAMPLES = ("When does the deployment start?", "Où Poutine et Loukachenko se sont-ils rencontrés ?")
-Handler = Callable[["Update", "Context"], Coroutine[Any, Any, None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 _HAS_WORD = re.compile(r"\w", re.UNICODE)
 
 
@@ -106,8 +107,7 @@ async def respond(update: Update, context: Context, question: str, search: bool 
         typing.cancel()
         await send_all(message, render.passages_messages(passages))
         return
-    # One conversation per chat, and per user within a group: context never crosses chats or users.
-    conversation = (message.chat_id, asker(update))
+    conversation = _conversation(update, message)
     turn = await svc.reply(question, svc.memory.get(conversation))
     typing.cancel()
     answer = turn.answer
@@ -195,9 +195,14 @@ async def search_command(update: Update, context: Context) -> None:
     await respond(update, context, _args(context), search=True)
 
 
+def _conversation(update: Update, message: Message) -> tuple[int, int]:
+    """One conversation per chat, and per user within a group: context never crosses chats or users."""
+    return message.chat_id, asker(update)
+
+
 def _last_answer(update: Update, context: Context, message: Message) -> Answer | None:
     """The last answer given to this user in this chat (while the conversation is remembered)."""
-    turn = services(context).memory.last((message.chat_id, asker(update)))
+    turn = services(context).memory.last(_conversation(update, message))
     return turn.answer if turn else None
 
 
@@ -219,7 +224,7 @@ async def source_command(update: Update, context: Context, message: Message) -> 
 
 @admitted
 async def new_command(update: Update, context: Context, message: Message) -> None:
-    services(context).memory.forget((message.chat_id, asker(update)))
+    services(context).memory.forget(_conversation(update, message))
     await send_html(message, "🆕 New conversation: your next question is read on its own.")
 
 
@@ -269,41 +274,43 @@ async def unknown_command(update: Update, context: Context) -> None:
 # --- documents from admins -------------------------------------------------------------------------
 
 
+def _admins_corpus(update: Update, context: Context) -> LiveCorpus | None:
+    """The corpus this bot may change, if the sender is one of its admins."""
+    svc, user = services(context), update.effective_user
+    return svc.live if user is not None and user.id in svc.admins else None
+
+
 async def document_upload(update: Update, context: Context) -> None:
     """An admin sends a file in private: it joins the corpus under a safe name and is indexed at once."""
     message = update.effective_message
     if message is None or message.document is None or not await admit(update, context):
         return
-    svc = services(context)
-    user = update.effective_user
-    if svc.live is None or user is None or user.id not in svc.admins:
+    live = _admins_corpus(update, context)
+    if live is None:
         await send_html(message, "🔒 Only admins can add documents.")  # and the file is never fetched
         return
     document = message.document
     name = document.file_name or "document.txt"
-    if document.file_size is not None and document.file_size > svc.live.max_bytes:
-        await send_html(message, f"❌ Not added: {render.escape(name)} is larger than {svc.live.max_bytes / 1e6:g} MB.")
+    if document.file_size is not None and document.file_size > live.max_bytes:
+        await send_html(message, f"❌ Not added: {render.escape(name)} is larger than {live.max_bytes / 1e6:g} MB.")
         return
     telegram_file = await with_retry(lambda: document.get_file())
     data = bytes(await telegram_file.download_as_bytearray())
-    live = svc.live
-    added = await svc.run(lambda: live.add(name, data))
+    added = await services(context).run(lambda: live.add(name, data))
     await send_html(message, render.added_message(name, added))
 
 
 @admitted
 async def forget_command(update: Update, context: Context, message: Message) -> None:
-    svc = services(context)
-    user = update.effective_user
-    if svc.live is None or user is None or user.id not in svc.admins:
+    live = _admins_corpus(update, context)
+    if live is None:
         await send_html(message, "🔒 Only admins can remove documents.")
         return
     doc_id = _args(context).strip()
     if not doc_id:
         await send_html(message, "Usage: /forget file-name.txt (as /docs lists it)")
         return
-    live = svc.live
-    removed = await svc.run(lambda: live.remove(doc_id))
+    removed = await services(context).run(lambda: live.remove(doc_id))
     text = f"🗑 Removed {render.escape(doc_id)}." if removed else f"No document {render.escape(doc_id)} in the corpus."
     await send_html(message, text)
 
@@ -320,13 +327,7 @@ async def channel_post_ingest(update: Update, context: Context) -> None:
     doc_id, data = post_document(post.chat.id, post.chat.username, post.message_id, post.date, text)
     live = svc.live
     added = await svc.run(lambda: live.put(doc_id, data))
-    log.info(
-        "channel post %s/%s indexed as %s%s",
-        post.chat.id,
-        post.message_id,
-        doc_id,
-        f": {added.problem}" * bool(added.problem),
-    )
+    log.info("channel post %s/%s as %s: %s", post.chat.id, post.message_id, doc_id, added.problem or "indexed")
 
 
 # --- buttons and inline mode ----------------------------------------------------------------------
