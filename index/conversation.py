@@ -114,14 +114,20 @@ def _points_back(question: str) -> bool:
 class Turn:
     """One question and its answer, as the conversation remembers it.
 
-    `query` is what retrieval used (the question, with the topic's words for a follow-up); `topic` is
-    the standalone question the thread started from; `shown` counts the passages already shown."""
+    `context` is the earlier question's topic words a follow-up is retrieved with ("" for a question
+    read on its own); `topic` is the standalone question the thread started from; `shown` counts the
+    passages already shown."""
 
     question: str
-    query: str
+    context: str
     topic: str
     answer: Answer
     shown: int
+
+    @property
+    def query(self) -> str:
+        """What retrieval used: the question, then its context."""
+        return f"{self.question} {self.context}".strip()
 
     @property
     def docs(self) -> tuple[str, ...]:
@@ -140,11 +146,10 @@ def topic_words(query: str) -> list[str]:
     return list(seen)
 
 
-def contextual_query(question: str, previous: Turn) -> str:
-    """What to retrieve a follow-up with: the question, then the previous question's topic words it lacks."""
+def follow_up_context(question: str, previous: Turn) -> str:
+    """What a follow-up is retrieved with besides its own words: the previous question's topic words it lacks."""
     own = {fold(word) for word in topic_words(question)}
-    added = [word for word in topic_words(previous.query) if fold(word) not in own]
-    return f"{question} {' '.join(added)}".strip()
+    return " ".join(word for word in topic_words(previous.query) if fold(word) not in own)
 
 
 class Memory:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from index.answering import build_answer, score_sentences
-from index.conversation import Reading, Turn, contextual_query, read
+from index.conversation import Reading, Turn, follow_up_context, read
 from index.embedding import Embedder, load_embedder
 from index.indexer import Indexer
 from index.live import LiveCorpus
@@ -53,41 +53,40 @@ class QuestionAnswerer:
         reading = read(question)
         if reading is Reading.MORE:
             if previous is None:
-                return Turn(question, question, "", Answer(question, False, continuation=True), 0)
+                return Turn(question, "", "", Answer(question, False, continuation=True), 0)
             return self._more(previous)
         if reading is Reading.FOLLOW_UP and previous is not None:
-            query = contextual_query(question, previous)
-            answer = self._answer(question, query, previous, about=previous.topic)
-            return Turn(question, query, previous.topic, answer, len(answer.citations))
+            context = follow_up_context(question, previous)
+            answer = self._answer(question, context, previous, about=previous.topic)
+            return Turn(question, context, previous.topic, answer, len(answer.citations))
         answer = self._answer(question)
-        return Turn(question, question, question, answer, len(answer.citations))
+        return Turn(question, "", question, answer, len(answer.citations))
 
     def _more(self, previous: Turn) -> Turn:
         shown = previous.shown
         answer = self._answer(
-            previous.question, previous.query, previous, about=previous.topic, skip=shown, continuation=True
+            previous.question, previous.context, previous, about=previous.topic, skip=shown, continuation=True
         )
         return replace(previous, answer=answer, shown=shown + len(answer.citations))
 
     def _answer(
         self,
         question: str,
-        query: str = "",
+        context: str = "",
         previous: Turn | None = None,
         about: str = "",
         skip: int = 0,
         continuation: bool = False,
     ) -> Answer:
-        """The answer to `question`, retrieved with `query` (default: the question), what the `previous`
-        turn cited lifted; `skip` passes over the best passages (already shown)."""
-        topic = query[len(question) :] if query.startswith(question) else query
+        """The answer to `question`, retrieved with its `context` words added, what the `previous` turn
+        cited lifted; `skip` passes over the best passages (already shown)."""
         pool = max(self.config.rerank_pool, self.config.top_k) + skip
         boost = self._conversation_boost(previous) if previous else None
-        retrieval = self.retriever.retrieve(sentence_case(query or question), pool, boost=boost)
+        retrieval = self.retriever.retrieve(sentence_case(f"{question} {context}".strip()), pool, boost=boost)
         unanswered = Answer(question, False, about=about, continuation=continuation)
         if len(retrieval.passages) <= skip:
             return unanswered
-        sentences = score_sentences(question, retrieval.passages, retrieval.expand, topic)
+        sentences = score_sentences(question, retrieval.passages, retrieval.expand, context)
         best_sentence = [0.0] * len(retrieval.passages)
         for sentence in sentences:
             best_sentence[sentence.passage] = max(best_sentence[sentence.passage], sentence.score)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from index.conversation import Memory, Reading, Turn, contextual_query, read
+from index.conversation import Memory, Reading, Turn, follow_up_context, read
 from index.indexer import Indexer
 from index.models import Answer
 from index.retrieval import Retriever
@@ -59,13 +59,16 @@ def test_requests_for_more(message: str) -> None:
 
 
 def _turn(question: str, docs: tuple[str, ...] = ()) -> Turn:
-    return Turn(question, question, question, Answer(question, bool(docs)), 0)
+    return Turn(question, "", question, Answer(question, bool(docs)), 0)
 
 
 def test_a_follow_up_is_retrieved_with_the_topic_words_it_lacks() -> None:
     previous = _turn("When does the deployment start?")
-    assert contextual_query("Who announced it?", previous) == "Who announced it? deployment start"
-    assert contextual_query("And where does the deployment happen?", previous).endswith("happen? start")
+    context = follow_up_context("Who announced it?", previous)
+    assert Turn("Who announced it?", context, previous.topic, Answer("", False), 0).query == (
+        "Who announced it? deployment start"
+    )
+    assert follow_up_context("And where does the deployment happen?", previous) == "start"
 
 
 class Clock:
