@@ -43,7 +43,6 @@ _MORE = frozenset(
         "la suite",
         "suite",
         "et après",
-        "continue",
         "en savoir plus",
         "dis m'en plus",
         "dites-m'en plus",

@@ -70,8 +70,8 @@ class SentenceTransformerEmbedder:
                 "the model hub."
             ) from exc
         self.name = name_or_path
-        engine: Any = self._model[0]
-        if hasattr(engine, "configure"):  # a bundled engine: its own thread pool, started now, not in a timed call
+        if bundled:  # our engine module: its own thread pool, started below, not in a timed call
+            engine: Any = self._model[0]
             engine.configure(threads)
             batch_size = min(batch_size, BUNDLED_BATCH.get(name_or_path.lower(), batch_size))
         self._batch_size = batch_size
@@ -80,7 +80,7 @@ class SentenceTransformerEmbedder:
         )
         dimension = get_dimension()
         self.dimension = int(dimension) if dimension else int(self.embed(["probe"]).shape[1])
-        if hasattr(engine, "configure"):
+        if bundled:
             self.embed_query("warm up")
 
     @property
