@@ -67,7 +67,9 @@ def answer_json(answer: Answer) -> str:
 def report_text(report: IndexReport) -> str:
     lines = [
         f"Indexed {report.documents} document(s), {report.chunks} chunk(s) in {report.seconds:.1f} s "
-        f"({report.embedded_chunks} chunk(s) embedded).",
+        f"({report.embedded_chunks} chunk(s) embedded"
+        + (f", {report.reused_chunks} kept from an interrupted run" if report.reused_chunks else "")
+        + ").",
         f"  added: {len(report.added)}, updated: {len(report.updated)}, removed: {len(report.removed)}, "
         f"unchanged: {report.unchanged}",
     ]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from index.background import similarity_background
 from index.chunking import chunk_document
 from index.embedding import Embedder
@@ -25,10 +27,15 @@ from index.vector_store import VectorStore
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
+_SAME_VECTOR = 0.999  # cosine above which a stored vector is this model's own (float noise aside)
 
 
 def _no_progress(done: int, total: int) -> None:
     return None
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
 
 
 def version_key(content_hash: str, chunk_size: int, chunk_overlap: int) -> str:
@@ -104,7 +111,7 @@ class Indexer:
         docs: dict[str, DocumentInfo] = dict(kept)
         for doc_id in present - changed_ids:
             docs[doc_id] = old_docs[doc_id]
-        embedded = self._embed_and_store(changed, version, docs, progress)
+        embedded, reused = self._embed_and_store(changed, version, docs, progress)
 
         if changed or removed or previous is None:
             mean, std = self._similarity_background(docs)
@@ -130,6 +137,7 @@ class Indexer:
             removed=tuple(removed),
             unchanged=len(present) - len(changed),
             embedded_chunks=embedded,
+            reused_chunks=reused,
             skipped=tuple(scan.skipped),
             seconds=time.perf_counter() - started,
         )
@@ -164,8 +172,11 @@ class Indexer:
         version: dict[str, str],
         docs: dict[str, DocumentInfo],
         progress: ProgressCallback,
-    ) -> int:
-        """Chunk, embed and upsert `documents`; record each in `docs` once all its chunks are stored."""
+    ) -> tuple[int, int]:
+        """Chunk, embed and upsert `documents`; record each in `docs` once all its chunks are stored.
+
+        Returns how many chunks were embedded, and how many an interrupted run had already stored.
+        """
         pending: list[tuple[Document, Chunk]] = []
         for document in documents:
             chunks = chunk_document(document, self._chunk_size, self._chunk_overlap)
@@ -179,6 +190,10 @@ class Indexer:
                 version=version[document.doc_id],
                 path=document.path,
             )
+        resumed = self._already_stored(pending, version)
+        if resumed:
+            log.info("resuming: %d of %d chunk(s) were stored by an interrupted run", len(resumed), len(pending))
+            pending = [(doc, chunk) for doc, chunk in pending if (doc.doc_id, chunk.index) not in resumed]
         total = len(pending)
         progress(0, total)
         # Store batch N while embedding batch N+1: the store's work overlaps the model's.
@@ -199,4 +214,25 @@ class Indexer:
                 progress(min(start + len(batch), total), total)
             if in_flight is not None:
                 in_flight.result()
-        return total
+        return total, len(resumed)
+
+    def _already_stored(
+        self, pending: Sequence[tuple[Document, Chunk]], version: dict[str, str]
+    ) -> set[tuple[str, int]]:
+        """Chunks an interrupted run already embedded and stored (ids name content and chunking).
+
+        They are kept only if this model gives the same vector for one of them: a run that died under
+        another model (after a rebuild, say) left vectors that must be embedded again.
+        """
+        by_id = {chunk_id(doc.doc_id, version[doc.doc_id], chunk.index): (doc, chunk) for doc, chunk in pending}
+        stored = self._store.stored(list(by_id))
+        if not stored:
+            return set()
+        sample_id = min(stored)
+        doc, chunk = by_id[sample_id]
+        fresh = self._embedder.embed([with_title(doc.title, chunk.text)])[0]
+        kept = self._store.vectors([sample_id])
+        if kept.shape != (1, fresh.shape[0]) or _cosine(kept[0], fresh) < _SAME_VECTOR:
+            log.warning("chunks left by an interrupted run came from another model; embedding them again")
+            return set()
+        return {(by_id[i][0].doc_id, by_id[i][1].index) for i in stored}

@@ -154,6 +154,7 @@ class IndexReport:
     removed: tuple[str, ...] = ()
     unchanged: int = 0
     embedded_chunks: int = 0
+    reused_chunks: int = 0  # stored by an interrupted run and kept, not embedded again
     skipped: tuple[SkippedFile, ...] = ()
     seconds: float = 0.0
 

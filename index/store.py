@@ -199,6 +199,23 @@ class ChromaStore:
 
         return self._call(get) if ids else np.zeros((0, 0), dtype=np.float32)
 
+    def stored(self, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` are already in the store (the work of an interrupted run, say)."""
+
+        def get(client: Any) -> set[str]:
+            try:
+                collection = self._collection(client)
+            except Exception as exc:
+                if _is_missing_collection(exc):
+                    return set()
+                raise
+            found: set[str] = set()
+            for start in range(0, len(ids), 5000):
+                found.update(collection.get(ids=list(ids[start : start + 5000]), include=[])["ids"])
+            return found
+
+        return self._call(get) if ids else set()
+
     def delete_where(self, where: dict[str, Any]) -> None:
         self._call(lambda client: self._collection(client, create=True).delete(where=where))
 

@@ -35,6 +35,8 @@ class VectorStore(Protocol):
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray: ...
 
+    def stored(self, ids: Sequence[str]) -> set[str]: ...
+
     def delete_where(self, where: dict[str, Any]) -> None: ...
 
     def count(self) -> int: ...
@@ -95,6 +97,9 @@ class MemoryStore:
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         found = [self._rows[chunk_id][0] for chunk_id in ids if chunk_id in self._rows]
         return np.vstack(found) if found else np.zeros((0, 0), dtype=np.float32)
+
+    def stored(self, ids: Sequence[str]) -> set[str]:
+        return {chunk_id for chunk_id in ids if chunk_id in self._rows}
 
     def delete_where(self, where: dict[str, Any]) -> None:
         for chunk_id in [i for i, (_, chunk) in self._rows.items() if _matches(chunk.metadata, where)]:

@@ -13,8 +13,9 @@ from index.text import terms
 class HashingEmbedder:
     """Bag of hashed word skeletons: texts sharing words get similar vectors; no model, no randomness."""
 
-    def __init__(self, dimension: int = 64, name: str = "fake-hash-64") -> None:
+    def __init__(self, dimension: int = 64, name: str = "fake-hash-64", salt: str = "") -> None:
         self.name = name
+        self._salt = salt  # another salt, other vectors of the same size: a different model
         self.dimension = dimension
         self.calls: list[int] = []
         self.fail_after: int | None = None  # raise once this many texts have been embedded
@@ -27,7 +28,7 @@ class HashingEmbedder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for term in terms(text) or ["<empty>"]:
-                digest = hashlib.blake2b(term.encode(), digest_size=4).digest()
+                digest = hashlib.blake2b((self._salt + term).encode(), digest_size=4).digest()
                 vectors[row, int.from_bytes(digest, "little") % self.dimension] += 1.0
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)

@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 
 from corpusbot.messages import explain
+from corpusbot.render import report_text
+from index.background import REFERENCE_QUESTIONS
 from index.errors import IndexNotBuiltError, ModelMismatchError
 from index.indexer import Indexer
 from index.service import build
 from index.settings import Settings
+from index.text import with_title
 from tests.fakes import HashingEmbedder
 
 ALPHA = "The alpha reactor opened in March. Engineers praised the alpha design.\n\nIt produces steam."
@@ -85,6 +88,48 @@ def test_failed_reindex_leaves_previous_index_answering(settings: Settings, corp
     assert components.store.count() == report.chunks  # orphans cleaned up
     answerer = build(settings, embedder=HashingEmbedder()).answerer()
     assert answerer.search("volcanoes lava")[0].doc_id == "beta.txt"
+
+
+def test_an_interrupted_index_run_resumes_without_embedding_again(settings: Settings, corpus: Path) -> None:
+    write(corpus, alpha=ALPHA * 20, beta=BETA * 20, gamma=GAMMA * 20)
+    embedder = HashingEmbedder()
+    components = build(settings, embedder=embedder)
+    indexer = Indexer(embedder, components.store, settings.chunk_size, settings.chunk_overlap, 10**7, store_batch=3)
+    embedder.fail_after = 7  # dies in the middle of the third batch: two batches (6 chunks) are stored
+    with pytest.raises(RuntimeError):
+        indexer.run(corpus)
+    with pytest.raises(IndexNotBuiltError):  # nothing is served before a run completes
+        build(settings, embedder=HashingEmbedder()).answerer().ask("alpha reactor")
+
+    embedder.fail_after = None
+    embedder.calls.clear()
+    report = indexer.run(corpus)
+    assert report.reused_chunks == 6 and report.embedded_chunks == report.chunks - 6
+    # One stored chunk is embedded again to check the model; the rest of the calls are the reference questions.
+    assert embedder.embedded == report.chunks - 6 + 1 + len(REFERENCE_QUESTIONS)
+    assert "6 kept from an interrupted run" in report_text(report)
+    assert components.store.count() == report.chunks
+    answerer = build(settings, embedder=HashingEmbedder()).answerer()
+    assert answerer.search("alpha reactor design")[0].doc_id == "alpha.txt"
+    assert answerer.search("gamma bursts telescopes")[0].doc_id == "gamma.txt"
+
+
+def test_chunks_left_by_another_model_are_embedded_again(settings: Settings, corpus: Path) -> None:
+    write(corpus, alpha=ALPHA * 20, beta=BETA * 20)
+    store = build(settings, embedder=HashingEmbedder()).store
+    dying = HashingEmbedder(64, "model-a")
+    dying.fail_after = 4
+    with pytest.raises(RuntimeError):
+        Indexer(dying, store, settings.chunk_size, settings.chunk_overlap, 10**7, store_batch=2).run(corpus)
+    assert store.count() == 4
+
+    other = HashingEmbedder(64, "model-b", salt="b")  # same size, other vectors: only re-embedding tells
+    report = Indexer(other, store, settings.chunk_size, settings.chunk_overlap, 10**7).run(corpus)
+    assert report.reused_chunks == 0 and report.embedded_chunks == report.chunks
+    titles = {doc_id: info.title for doc_id, info in store.read_manifest().docs.items()}
+    for chunk in store.iter_chunks():
+        mine = other.embed([with_title(titles[chunk.metadata["doc_id"]], chunk.text)])[0]
+        assert float(store.vectors([chunk.chunk_id])[0] @ mine) > 0.999
 
 
 def test_unreadable_file_keeps_its_previous_version(
