@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= when does the deployment start?
 
-.PHONY: setup setup-dev index ask chat eval test lint bench bench-quality serve clean
+.PHONY: setup setup-dev index ask chat eval test lint bench bench-quality bench-large serve clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ test: setup-dev
 
 bench: setup-dev
 	$(PY) -m bench.run
+
+# Real documents for the 100k-chunk bench come from Debian packages (man pages, documentation): as root.
+bench-large: setup-dev
+	$(PY) -m pip install -q -e '.[bench]'
+	dpkg -s $$($(PY) -m bench.real_corpus --packages) >/dev/null 2>&1 || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$($(PY) -m bench.real_corpus --packages))
+	$(PY) -m bench.large_real $(ARGS)
 
 bench-quality: setup-dev
 	$(PY) -m pip install -q -e '.[bench]'

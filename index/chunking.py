@@ -1,9 +1,10 @@
-"""Sentence-aware chunking (French and English) that keeps exact character offsets."""
+"""Sentence- and paragraph-aware chunking (French and English) that keeps exact character offsets."""
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from index.models import Chunk, Document
 from index.sentences import split_paragraphs, split_sentences, trim_span
@@ -66,28 +67,66 @@ def _pack(spans: Sequence[tuple[int, int]], size: int, overlap: int) -> list[tup
     return windows
 
 
+@dataclass(frozen=True)
+class _Unit:
+    """A paragraph that fits in a chunk (`whole`), or one window of a longer paragraph."""
+
+    start: int
+    end: int
+    paragraph: int
+    page: int | None
+    whole: bool
+
+
+def _gather(units: Sequence[_Unit], size: int) -> list[tuple[_Unit, _Unit]]:
+    """Consecutive whole paragraphs of one page share a chunk while they fit in `size`; a short one
+    (a heading, a list item, a man page's option) may take its next paragraph up to `size` * 5/4."""
+    groups: list[tuple[_Unit, _Unit]] = []
+    i = 0
+    while i < len(units):
+        first = last = units[i]
+        while first.whole and i + 1 < len(units):
+            following = units[i + 1]
+            if not following.whole or following.page != first.page:
+                break
+            span = following.end - first.start
+            if span > size and not (last.end - first.start < size // 4 and span <= size * 5 // 4):
+                break
+            last = following
+            i += 1
+        groups.append((first, last))
+        i += 1
+    return groups
+
+
 def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
-    """Chunks of `document.text` that never cut a sentence unless it is longer than `size`."""
+    """Chunks of `document.text` that never cut a sentence unless it is longer than `size`, never cut
+    a paragraph that fits in one, and gather short paragraphs rather than make a chunk of each."""
     text = document.text
     page_starts = [start for start, _ in document.pages]
-    chunks: list[Chunk] = []
+
+    def page_at(offset: int) -> int | None:
+        return document.pages[max(bisect_right(page_starts, offset) - 1, 0)][1] if page_starts else None
+
+    units: list[_Unit] = []
     for paragraph_number, (p_start, p_end) in enumerate(split_paragraphs(text), start=1):
         sentences: list[tuple[int, int]] = []
         for s_start, s_end in split_sentences(text, p_start, p_end):
             sentences.extend(piece for piece in _split_long(text, s_start, s_end, size) if not _is_junk(text, piece))
-        for start, end in _pack(sentences, size, overlap):
-            page = None
-            if page_starts:
-                page = document.pages[max(bisect_right(page_starts, start) - 1, 0)][1]
-            chunks.append(
-                Chunk(
-                    doc_id=document.doc_id,
-                    index=len(chunks),
-                    text=text[start:end],
-                    start=document.body_offset + start,
-                    end=document.body_offset + end,
-                    paragraph=paragraph_number,
-                    page=page,
-                )
-            )
-    return chunks
+        if not sentences:
+            continue
+        whole = sentences[-1][1] - sentences[0][0] <= size and page_at(sentences[0][0]) == page_at(sentences[-1][1] - 1)
+        windows = [(sentences[0][0], sentences[-1][1])] if whole else _pack(sentences, size, overlap)
+        units.extend(_Unit(start, end, paragraph_number, page_at(start), whole) for start, end in windows)
+    return [
+        Chunk(
+            doc_id=document.doc_id,
+            index=index,
+            text=text[first.start : last.end],
+            start=document.body_offset + first.start,
+            end=document.body_offset + last.end,
+            paragraph=first.paragraph,
+            page=first.page,
+        )
+        for index, (first, last) in enumerate(_gather(units, size))
+    ]

@@ -15,7 +15,7 @@ class _Named(Protocol):
     dimension: int
 
 
-CHUNKER_VERSION = 2  # 2: chunks are embedded and searched with their document's title
+CHUNKER_VERSION = 3  # 2: chunks carry their document's title; 3: short paragraphs share a chunk
 _MANIFEST_KEYS = (
     "model",
     "dimension",

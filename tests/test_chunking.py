@@ -64,6 +64,27 @@ def test_overlap_repeats_whole_sentences() -> None:
         assert text[after.start - 1] == " " and text[after.start] == "S", "overlap starts on a sentence"
 
 
+def test_short_paragraphs_share_a_chunk_and_keep_their_position() -> None:
+    # A man page or an HTML reference: a heading, then many one-line options.
+    options = "\n\n".join(f"--option-{i}\n\nTurns feature {i} on for every file listed." for i in range(40))
+    text = f"Introduction text that explains the tool in one sentence.\n\nOPTIONS\n\n{options}"
+    chunks = chunk_document(Document(doc_id="m.txt", path="m.txt", title="t", text=text), 700, 150)
+    assert len(chunks) < 10  # 82 paragraphs, about 2,800 characters
+    assert all(len(c.text) >= 350 for c in chunks[:-1])  # none is a lone heading or option
+    assert chunks[0].text.startswith("Introduction") and "OPTIONS" in chunks[0].text
+    paragraphs = [a for a, _ in split_paragraphs(text)]
+    assert all(paragraphs[c.paragraph - 1] == c.start for c in chunks)  # position = its first paragraph
+
+
+def test_a_chunk_ends_with_its_paragraph_when_it_can() -> None:
+    first = " ".join(f"First paragraph sentence {i}." for i in range(14))  # ~390 characters
+    second = " ".join(f"Second paragraph sentence {i}." for i in range(14))
+    text = f"{first}\n\n{second}"
+    chunks = chunk_document(Document(doc_id="d.txt", path="d.txt", title="t", text=text), 700, 150)
+    assert [c.text for c in chunks] == [first, second]
+    assert [c.paragraph for c in chunks] == [1, 2]
+
+
 def test_over_long_sentence_is_split_at_spaces() -> None:
     text = "word " * 400
     doc = Document(doc_id="d", path="d", title="t", text=text.strip() + ".")
