@@ -7,8 +7,8 @@ documentation: real vocabulary and lengths), indexes it with corpusbot as shippe
     index: answer latency p50/p95, against the floor of one query encoding plus one Chroma query
     measured in the same run, and hit@1/hit@3/refusals with ~95k chunks of distractors around the
     156 articles.
-Indexing resumes where an interrupted run stopped, and a larger `--chunks` only adds documents to the
-same corpus folder (an e5 index of 100k chunks takes hours on two cores, so it can be grown in steps
+Indexing resumes where an interrupted run stopped, and a larger `--chunks` only adds documents to
+what a smaller one indexed (an e5 index of 100k chunks takes hours on two cores, so it can be grown in steps
 and over several sessions): the work folder lives outside the checkout, `--work`, default
 /var/tmp/corpusbot-large.
 
@@ -77,9 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     if not EXTERNAL.exists():
         print(f"{EXTERNAL} not found: the large bench needs ../shared beside the checkout.", file=sys.stderr)
         return 2
-    # One folder that grows: a larger --chunks adds documents, and indexing embeds only those.
-    corpus = args.work / "corpus"
-    build_corpus(corpus, args.chunks, Settings(_env_file=None))  # type: ignore[call-arg]
+    # Sources come in a fixed order, so a smaller corpus is the start of a larger one and the index
+    # (one per model) grows with it: a larger --chunks embeds only the documents it adds.
+    corpus = args.work / f"corpus-{args.chunks}"
+    if not corpus.exists():
+        build_corpus(corpus, args.chunks, Settings(_env_file=None))  # type: ignore[call-arg]
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         corpus_dir=corpus,

@@ -48,10 +48,12 @@ class LexicalIndex:
         self._idf = {term: self._idf_for(len(rows)) for term, rows in postings.items()}
         self._fuzzy_cutoff = fuzzy_cutoff
         self._common_df = max(256, self.size // 50)
-        buckets: dict[str, list[str]] = defaultdict(list)
+        # Spellings by first letter and length: a query term's near spellings are read from seven
+        # buckets, not filtered out of the whole vocabulary (hundreds of thousands of terms at 100k chunks).
+        buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
         for term in self._postings:
             if len(term) >= 3 and not has_digit(term):
-                buckets[term[0]].append(term)
+                buckets[(term[0], len(term))].append(term)
         self._buckets = dict(buckets)
         self.expand = lru_cache(maxsize=50_000)(self._expand)
 
@@ -72,7 +74,10 @@ class LexicalIndex:
 
     def _spellings_near(self, term: str) -> list[str]:
         """Corpus terms that could be another spelling of `term`: same first letter, similar length."""
-        return [t for t in self._buckets.get(term[0], ()) if abs(len(t) - len(term)) <= 3]
+        near: list[str] = []
+        for length in range(len(term) - 3, len(term) + 4):
+            near.extend(self._buckets.get((term[0], length), ()))
+        return near
 
     def knows(self, term: str, cutoff: float = 85.0) -> bool:
         """Whether the corpus has `term` or a close spelling of it (stricter than query expansion)."""
