@@ -79,18 +79,19 @@ class _Unit:
 
 
 def _gather(units: Sequence[_Unit], size: int) -> list[tuple[_Unit, _Unit]]:
-    """Consecutive whole paragraphs of one page share a chunk while they fit in `size`; a short one
-    (a heading, a list item, a man page's option) may take its next paragraph up to `size` * 5/4."""
+    """Consecutive whole paragraphs of one page share a chunk while they fit in `size`; a short lead
+    (a heading, a list item, a man page's option) may take what follows up to `size` * 5/4, even the
+    first window of a long paragraph, rather than be a chunk of a few words."""
     groups: list[tuple[_Unit, _Unit]] = []
     i = 0
     while i < len(units):
         first = last = units[i]
-        while first.whole and i + 1 < len(units):
+        while last.whole and i + 1 < len(units):
             following = units[i + 1]
-            if not following.whole or following.page != first.page:
-                break
             span = following.end - first.start
-            if span > size and not (last.end - first.start < size // 4 and span <= size * 5 // 4):
+            fits = following.whole and span <= size
+            short_lead = last.end - first.start < size // 4 and span <= size * 5 // 4
+            if following.page != first.page or not (fits or short_lead):
                 break
             last = following
             i += 1

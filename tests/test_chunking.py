@@ -85,6 +85,15 @@ def test_a_chunk_ends_with_its_paragraph_when_it_can() -> None:
     assert [c.paragraph for c in chunks] == [1, 2]
 
 
+def test_a_heading_joins_the_long_paragraph_it_introduces() -> None:
+    long_paragraph = " ".join(f"Long paragraph sentence number {i} goes on." for i in range(40))
+    text = f"Parameters\n\n{long_paragraph}"
+    chunks = chunk_document(Document(doc_id="h.txt", path="h.txt", title="t", text=text), 700, 150)
+    assert chunks[0].text.startswith("Parameters\n\nLong paragraph sentence number 0")
+    assert chunks[0].paragraph == 1 and len(chunks[0].text) <= 700 * 5 // 4
+    assert all(len(c.text) > 100 for c in chunks)
+
+
 def test_over_long_sentence_is_split_at_spaces() -> None:
     text = "word " * 400
     doc = Document(doc_id="d", path="d", title="t", text=text.strip() + ".")
