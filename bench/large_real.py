@@ -80,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     # Sources come in a fixed order, so a smaller corpus is the start of a larger one and the index
     # (one per model) grows with it: a larger --chunks embeds only the documents it adds.
     corpus = args.work / f"corpus-{args.chunks}"
-    if not corpus.exists():
-        build_corpus(corpus, args.chunks, Settings(_env_file=None))  # type: ignore[call-arg]
+    build_corpus(corpus, args.chunks, Settings(_env_file=None))  # type: ignore[call-arg]  # same bytes again
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         corpus_dir=corpus,
