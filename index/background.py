@@ -61,10 +61,24 @@ REFERENCE_QUESTIONS = (
 )
 
 
-def similarity_background(embedder: Embedder, chunk_vectors: np.ndarray) -> tuple[float, float]:
+def reference_vectors(embedder: Embedder) -> np.ndarray:
+    """The reference questions embedded as queries by `embedder`, one row each."""
+    return np.vstack([embedder.embed_query(question) for question in REFERENCE_QUESTIONS])
+
+
+def similarity_background(references: np.ndarray, chunk_vectors: np.ndarray) -> tuple[float, float]:
     """Mean and spread of the similarity between unrelated questions and `chunk_vectors`."""
     if len(chunk_vectors) == 0:
         return 0.0, 1.0
-    questions = np.vstack([embedder.embed_query(question) for question in REFERENCE_QUESTIONS])
-    similarities = questions @ np.asarray(chunk_vectors, dtype=np.float32).T
+    similarities = references @ np.asarray(chunk_vectors, dtype=np.float32).T
     return float(similarities.mean()), max(float(similarities.std()), 1e-3)
+
+
+def document_background(references: np.ndarray, chunk_vectors: np.ndarray) -> float | None:
+    """How similar unrelated questions are, on average, to one document's chunks.
+
+    A corpus mixes kinds of text (news, man pages, reference docs) that a model places nearer to or
+    farther from any question; a passage is judged against its own document's level, not the mix's."""
+    if len(chunk_vectors) == 0:
+        return None
+    return float((references @ np.asarray(chunk_vectors, dtype=np.float32).T).mean())

@@ -8,13 +8,13 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.background import similarity_background
+from index.background import document_background, reference_vectors, similarity_background
 from index.chunking import chunk_document
 from index.embedding import Embedder
 from index.errors import LoaderError
@@ -113,8 +113,14 @@ class Indexer:
             docs[doc_id] = old_docs[doc_id]
         embedded, reused = self._embed_and_store(changed, version, docs, progress)
 
-        if changed or removed or previous is None:
-            mean, std = self._similarity_background(docs)
+        missing_background = [doc_id for doc_id, info in docs.items() if info.background is None]
+        if changed or removed or previous is None or missing_background:
+            references = reference_vectors(self._embedder)
+            for doc_id in missing_background:
+                info = docs[doc_id]
+                ids = [chunk_id(doc_id, info.version, i) for i in range(info.chunks)]
+                docs[doc_id] = replace(info, background=document_background(references, self._store.vectors(ids)))
+            mean, std = self._similarity_background(docs, references)
             manifest = Manifest(
                 model=self._embedder.name,
                 dimension=self._embedder.dimension,
@@ -142,11 +148,13 @@ class Indexer:
             seconds=time.perf_counter() - started,
         )
 
-    def _similarity_background(self, docs: dict[str, DocumentInfo], sample: int = 1000) -> tuple[float, float]:
+    def _similarity_background(
+        self, docs: dict[str, DocumentInfo], references: np.ndarray, sample: int = 1000
+    ) -> tuple[float, float]:
         """How similar unrelated questions are to (a sample of) this corpus's chunks, under this model."""
         ids = [chunk_id(doc_id, info.version, i) for doc_id, info in docs.items() for i in range(info.chunks)]
         picked = random.Random(len(ids)).sample(ids, min(len(ids), sample))
-        return similarity_background(self._embedder, self._store.vectors(picked))
+        return similarity_background(references, self._store.vectors(picked))
 
     def _scan(self, corpus_dir: Path, old_docs: dict[str, DocumentInfo]) -> _Scan:
         """Hash every file; parse only those whose version differs from the manifest's."""

@@ -169,13 +169,23 @@ class Retriever:
             passage = passage_from(chunk, document, score, dense_score, lexical_score)
             scored.append(replace(passage, score=score + boost(passage)) if boost else passage)
         scored.sort(key=lambda p: p.score, reverse=True)
-        if threshold and scored and not self._relevant(question, scored[0], snapshot.lexical):
+        if threshold and scored and not self._relevant(question, scored[: self.config.candidates], snapshot):
             scored = []
         return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand)
 
-    def _relevant(self, question: str, best: Passage, lexical: LexicalIndex) -> bool:
-        """Relevant unless the question names something the corpus never mentions, or the best
-        passage matches the question hardly better than everyday unrelated questions match the corpus."""
-        if missing_names(question, lexical):
+    def _relevant(self, question: str, ranked: Sequence[Passage], snapshot: _Snapshot) -> bool:
+        """Relevant unless the question names something the corpus never mentions, or no passage
+        matches the question clearly better than everyday unrelated questions match its document."""
+        if missing_names(question, snapshot.lexical):
             return False
-        return best.score >= self.config.relevance.min_fused
+        return max(_against_own_document(p, snapshot.manifest) for p in ranked) >= self.config.relevance.min_fused
+
+
+def _against_own_document(passage: Passage, manifest: Manifest) -> float:
+    """`passage.score` with its dense part counted from its own document's background rather than
+    the corpus-wide one (the same when the manifest predates per-document backgrounds)."""
+    background = manifest.docs[passage.doc_id].background
+    if background is None:
+        return passage.score
+    similarity = passage.dense * manifest.similarity_std + manifest.similarity_mean
+    return passage.score - passage.dense + (similarity - background) / manifest.similarity_std

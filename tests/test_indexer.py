@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,23 @@ def test_chunks_left_by_another_model_are_embedded_again(settings: Settings, cor
     for chunk in store.iter_chunks():
         mine = other.embed([with_title(titles[chunk.metadata["doc_id"]], chunk.text)])[0]
         assert float(store.vectors([chunk.chunk_id])[0] @ mine) > 0.999
+
+
+def test_an_index_from_before_per_document_backgrounds_gets_them_without_embedding_again(
+    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder
+) -> None:
+    write(corpus, alpha=ALPHA, beta=BETA)
+    components = build(settings, embedder=fake_embedder)
+    components.indexer().run(corpus)
+    manifest = components.store.read_manifest()
+    assert manifest is not None and all(info.background is not None for info in manifest.docs.values())
+    older = replace(manifest, docs={k: replace(v, background=None) for k, v in manifest.docs.items()})
+    components.store.write_manifest(older)
+
+    report = components.indexer().run(corpus)
+    assert report.embedded_chunks == 0 and not report.changed
+    upgraded = components.store.read_manifest()
+    assert upgraded is not None and upgraded.docs == manifest.docs
 
 
 def test_unreadable_file_keeps_its_previous_version(

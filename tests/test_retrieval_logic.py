@@ -102,6 +102,31 @@ def test_the_relevance_floor_refuses_weak_matches_and_lets_strong_ones_through(c
     assert not refused.answered and refused.citations == ()
 
 
+def test_a_passage_is_judged_against_its_own_kind_of_document_not_the_corpus_mix(corpus: Path) -> None:
+    # Thirty manuals full of everyday how-to words (which unrelated questions resemble) and one article.
+    concepts = {
+        "zebra": ["zèbre", "striped horse"],
+        "howto": ["comment", "mot de passe", "imprimante", "batterie", "how do i", "password", "printer", "battery"],
+        "weather": ["rain", "pluie"],
+    }
+    embedder = MeaningEmbedder(concepts)
+    docs = {"zebra": "Le zèbre galope à soixante kilomètres par heure dans la savane."}
+    for i in range(30):
+        docs[f"manual-{i}"] = f"Comment installer l'imprimante {i} : comment changer le mot de passe, la batterie."
+    store = _index(corpus, docs, embedder)
+    manifest = store.read_manifest()
+    assert manifest is not None
+    zebra, manual = manifest.docs["zebra.txt"].background, manifest.docs["manual-0.txt"].background
+    assert zebra is not None and manual is not None and zebra < manifest.similarity_mean < manual
+
+    answerer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=1.6))
+    question = "How fast does a striped horse run?"
+    best = answerer.retriever.retrieve(question, 1, threshold=False).passages[0]
+    assert best.doc_id == "zebra.txt" and best.score < 1.6  # on the corpus-wide scale, it would be refused
+    assert answerer.ask(question).answered
+    assert not answerer.ask("Will it rain on the savanna tomorrow?").answered
+
+
 def test_a_name_the_corpus_never_mentions_is_refused(corpus: Path) -> None:
     embedder = HashingEmbedder()
     store = _index(corpus, DOCS, embedder)
