@@ -34,8 +34,8 @@ from index.loaders import parse_document
 from index.settings import Settings
 
 EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "eval-external" / "corpus"
-# Man pages first (prose-like text that e5 embeds at ~7.6 chunks/s here; code-heavy HTML documentation
-# costs e5 about 2.5 times as much a chunk), French first, then other languages, then English.
+# Man pages first (e5 embeds them at ~7.6 chunks/s here, HTML documentation at ~2.8), French first,
+# then other languages, then English.
 MAN_PAGES = (
     "manpages-fr",
     "manpages-fr-dev",
