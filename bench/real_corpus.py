@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,16 +83,22 @@ def _man_page_text(path: Path) -> bytes:
     return result.stdout
 
 
+def _regular_files(paths: Iterable[Path]) -> list[Path]:
+    """`paths` that are regular files, not links to one, sorted."""
+    return sorted(p for p in paths if p.is_file() and not p.is_symlink())
+
+
 def _files(root: Path, pattern: str) -> list[Path]:
-    return sorted(p for p in root.glob(pattern) if p.is_file() and not p.is_symlink()) if root.is_dir() else []
+    return _regular_files(root.glob(pattern)) if root.is_dir() else []
 
 
 def _package_man_pages(package: str) -> list[Path]:
     """The man pages a Debian package installed (from its file list, so the corpus does not depend on
     whatever else the machine has)."""
     listed = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True, check=False).stdout
-    pages = (Path(line) for line in listed.splitlines() if line.startswith("/usr/share/man/") and line.endswith(".gz"))
-    return sorted(p for p in pages if p.is_file() and not p.is_symlink())
+    return _regular_files(
+        Path(line) for line in listed.splitlines() if line.startswith("/usr/share/man/") and line.endswith(".gz")
+    )
 
 
 def _rendered(family: str, prefix: str, pages: list[Path]) -> Iterator[Source]:
