@@ -9,9 +9,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from index.answer.answerer import build
 from index.embedding import load_embedder
 from index.evaluation import evaluate, load_questions
-from index.service import build
 from index.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

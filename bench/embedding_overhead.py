@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from index.chunking import chunk_document
 from index.embedding import load_embedder
 from index.evaluation import percentile
-from index.loaders import iter_corpus_files, parse_document, read_file
+from index.ingest.chunking import chunk_document
+from index.ingest.loaders import iter_corpus_files, parse_document, read_file
 from index.text import with_title
 
 EXTERNAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval-external"

@@ -19,8 +19,8 @@ from index.evaluation import load_questions, percentile
 
 
 def run_side(args: argparse.Namespace, side: str) -> dict[str, float]:
-    from index.conversation import Reading, Turn, read
-    from index.service import build
+    from index.answer.answerer import build
+    from index.answer.conversation import Reading, Turn, read
     from index.settings import Settings
 
     settings = Settings(corpus_dir=args.corpus, index_dir=args.index_dir)  # type: ignore[call-arg]

@@ -28,10 +28,10 @@ from typing import Any
 
 from bench.quality import EXTERNAL, run
 from bench.real_corpus import build as build_corpus
-from index.chunking import chunk_document
+from index.answer.answerer import build
 from index.evaluation import load_questions, percentile
-from index.loaders import load_corpus
-from index.service import build
+from index.ingest.chunking import chunk_document
+from index.ingest.loaders import load_corpus
 from index.settings import Settings
 from index.text import with_title
 

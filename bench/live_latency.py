@@ -15,8 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+from index.answer.answerer import build
 from index.evaluation import percentile
-from index.service import build
 from index.settings import Settings
 
 SEED = Path(__file__).resolve().parent.parent / "corpus"

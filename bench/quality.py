@@ -23,12 +23,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.chunking import chunk_document
+from index.answer.answerer import build
 from index.embedding import Embedder, load_embedder
 from index.evaluation import EvalQuestion, EvalReport, judge, load_questions, percentile
-from index.loaders import load_corpus
+from index.ingest.chunking import chunk_document
+from index.ingest.loaders import load_corpus
 from index.models import Answer, Citation
-from index.service import build
 from index.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,9 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.chunking import chunk_document
 from index.errors import LoaderError
-from index.loaders import parse_document
+from index.ingest.chunking import chunk_document
+from index.ingest.loaders import parse_document
 from index.settings import Settings
 
 EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "eval-external" / "corpus"

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from bench.synthetic import generate, sentence_pool
-from index.chunking import chunk_document
+from index.answer.answerer import Components, build
 from index.embedding import Embedder, load_embedder
 from index.evaluation import load_questions
-from index.loaders import load_corpus
-from index.service import Components, build
+from index.ingest.chunking import chunk_document
+from index.ingest.loaders import load_corpus
 from index.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import random
 import re
 from pathlib import Path
 
-from index.loaders import load_corpus
+from index.ingest.loaders import load_corpus
 from index.sentences import split_paragraphs, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent

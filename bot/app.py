@@ -24,10 +24,10 @@ from bot.sending import with_retry
 from bot.services import BotServices
 from bot.settings import BotSettings
 from bot.shortcuts import load_shortcuts
-from index.conversation import Memory
+from index.answer.answerer import QuestionAnswerer
+from index.answer.conversation import Memory
 from index.errors import ConfigError
-from index.live import LiveCorpus
-from index.service import QuestionAnswerer
+from index.ingest.live import LiveCorpus
 from index.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def build_application(
 
 def serve(core: Settings, settings: BotSettings) -> int:
     """`corpusbot serve`: load the model and index, then poll (or listen for webhooks) until stopped."""
-    from index.service import build
+    from index.answer.answerer import build
 
     secret = webhook_secret(settings) if settings.telegram_webhook_url else ""
     configure_logging(core.log_level, settings, secret)

@@ -21,7 +21,7 @@ from bot.channels import post_document
 from bot.sending import is_transport_error, send_all, send_html, with_retry
 from bot.services import BotServices
 from bot.shortcuts import suggest
-from index.live import LiveCorpus
+from index.ingest.live import LiveCorpus
 from index.models import Answer, IndexStats
 from index.text import clean_question
 

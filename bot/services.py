@@ -12,10 +12,10 @@ from typing import TypeVar
 
 from bot.access import AllowList, RateLimiter
 from bot.shortcuts import Shortcut
-from index.conversation import Memory, Turn
-from index.live import LiveCorpus
+from index.answer.answerer import QuestionAnswerer
+from index.answer.conversation import Memory, Turn
+from index.ingest.live import LiveCorpus
 from index.models import Answer
-from index.service import QuestionAnswerer
 
 T = TypeVar("T")
 MAX_QUESTION = 1000

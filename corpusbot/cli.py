@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 from corpusbot import render
 from corpusbot.messages import explain
-from index.conversation import Memory
+from index.answer.conversation import Memory
 from index.errors import CorpusbotError
 from index.settings import Settings
 from index.text import clean_question
 
 if TYPE_CHECKING:  # the heavy modules load only for the commands that need them
+    from index.answer.answerer import Components, QuestionAnswerer
     from index.models import IndexReport
-    from index.service import Components, QuestionAnswerer
 
 log = logging.getLogger("corpusbot")
 
@@ -96,7 +96,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         return serve(settings, BotSettings())
 
-    from index.service import build
+    from index.answer.answerer import build
 
     components = build(settings)
     try:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from index.conversation import Turn
+from index.answer.conversation import Turn
 from index.errors import CorpusbotError
 from index.models import Answer, Citation
 from index.text import fold

@@ -175,7 +175,7 @@ class DocumentInfo:
     chunks: int
     version: str  # hash of the file's bytes and the chunking parameters
     path: str = ""
-    background: float | None = None  # mean similarity of unrelated questions to its chunks (index/background)
+    background: float | None = None  # mean similarity of unrelated questions to its chunks (index/ingest/background)
 
 
 @dataclass(frozen=True)

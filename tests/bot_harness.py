@@ -15,8 +15,8 @@ from telegram.ext import Application, TypeHandler
 from bot.app import build_application
 from bot.settings import BotSettings
 from devtools import fake_telegram as tg
-from index.live import LiveCorpus
-from index.service import QuestionAnswerer
+from index.answer.answerer import QuestionAnswerer
+from index.ingest.live import LiveCorpus
 
 TOKEN = "123456:TEST-token_value-abcdef"
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from index.answer.answerer import QuestionAnswerer
 from index.embedding import Embedder, load_embedder
-from index.indexer import Indexer
-from index.live import LiveCorpus
-from index.retrieval import Retriever
-from index.service import QuestionAnswerer
+from index.ingest.indexer import Indexer
+from index.ingest.live import LiveCorpus
+from index.search.retriever import Retriever
 from index.settings import Settings
-from index.vector_store import MemoryStore
+from index.store.memory import MemoryStore
 from tests.fakes import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent

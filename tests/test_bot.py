@@ -12,8 +12,8 @@ import pytest
 
 from bot.app import log_handler
 from devtools import fake_telegram as tg
+from index.answer.answerer import QuestionAnswerer, build
 from index.embedding import Embedder
-from index.service import QuestionAnswerer, build
 from index.settings import Settings
 from tests.bot_harness import TOKEN, Running, buttons, running_bot
 from tests.conftest import ROOT, SEED_CORPUS

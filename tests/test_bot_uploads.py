@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from devtools import fake_telegram as tg
-from index.live import LiveCorpus
-from index.service import QuestionAnswerer
+from index.answer.answerer import QuestionAnswerer
+from index.ingest.live import LiveCorpus
 from tests.bot_harness import running_bot
 
 ADMIN, MEMBER = 501, 502

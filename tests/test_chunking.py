@@ -7,8 +7,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunking import chunk_document
-from index.loaders import load_corpus
+from index.ingest.chunking import chunk_document
+from index.ingest.loaders import load_corpus
 from index.models import Document
 from index.sentences import split_paragraphs, split_sentences
 from tests.conftest import SEED_CORPUS

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from index.conversation import Memory, Reading, Turn, follow_up_context, read
-from index.indexer import Indexer
+from index.answer.answerer import AnswerConfig, QuestionAnswerer
+from index.answer.conversation import Memory, Reading, Turn, follow_up_context, read
+from index.ingest.indexer import Indexer
 from index.models import Answer
-from index.retrieval import Retriever
-from index.service import AnswerConfig, QuestionAnswerer
-from index.vector_store import MemoryStore
+from index.search.retriever import Retriever
+from index.store.memory import MemoryStore
 from tests.fakes import HashingEmbedder
 
 FOLLOW_UPS = [

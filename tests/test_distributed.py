@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from devtools import fake_telegram as tg
+from index.answer.answerer import QuestionAnswerer, build
 from index.errors import StoreUnavailableError
-from index.retrieval import RetrievalConfig, Retriever
-from index.service import QuestionAnswerer, build
+from index.search.retriever import RetrievalConfig, Retriever
 from index.settings import Settings
 from tests.bot_harness import TOKEN, running_bot
 from tests.chroma_server import ChromaServer

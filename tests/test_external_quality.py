@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
+from index.answer.answerer import QuestionAnswerer, build
 from index.embedding import Embedder
 from index.evaluation import EvalQuestion, EvalReport, evaluate, load_questions
-from index.service import QuestionAnswerer, build
 from index.settings import Settings
 from tests.conftest import SHARED
 

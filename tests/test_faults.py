@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-import index.indexer
+import index.ingest.indexer
 from bot.render import error_text
 from corpusbot.messages import explain
 from devtools import fake_telegram as tg
+from index.answer.answerer import QuestionAnswerer, build
 from index.errors import IndexDamagedError
-from index.loaders import CorpusFile
-from index.service import QuestionAnswerer, build
+from index.ingest.loaders import CorpusFile
 from index.settings import Settings
 from tests.bot_harness import running_bot
 from tests.fakes import HashingEmbedder, minimal_pdf
@@ -37,14 +37,14 @@ def test_every_bad_file_is_reported_and_the_rest_indexed(
     (corpus / "scanned.pdf").write_bytes(minimal_pdf([""]))
     (corpus / "vanishing.txt").write_text("This file is deleted between the scan and the read.")
 
-    real_listing = index.indexer.iter_corpus_files
+    real_listing = index.ingest.indexer.iter_corpus_files
 
     def listing_then_delete(root: Path) -> Iterator[CorpusFile]:
         entries = list(real_listing(root))
         (root / "vanishing.txt").unlink()  # the race: listed, then gone before it is read
         return iter(entries)
 
-    monkeypatch.setattr(index.indexer, "iter_corpus_files", listing_then_delete)
+    monkeypatch.setattr(index.ingest.indexer, "iter_corpus_files", listing_then_delete)
     report = build(settings, embedder=HashingEmbedder()).indexer().run(corpus)
 
     reasons = {s.path: s.reason for s in report.skipped}
@@ -92,7 +92,7 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
 ) -> None:
     (tmp_path / "secret.txt").write_text("secret-token-from-elsewhere", encoding="utf-8")
     (corpus / "notes.txt").write_text("Harmless notes.", encoding="utf-8")
-    real_listing = index.indexer.iter_corpus_files
+    real_listing = index.ingest.indexer.iter_corpus_files
 
     def listing_then_swap(root: Path) -> Iterator[CorpusFile]:
         entries = list(real_listing(root))
@@ -100,7 +100,7 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
         (root / "notes.txt").symlink_to(tmp_path / "secret.txt")  # the race: a file, then a link
         return iter(entries)
 
-    monkeypatch.setattr(index.indexer, "iter_corpus_files", listing_then_swap)
+    monkeypatch.setattr(index.ingest.indexer, "iter_corpus_files", listing_then_swap)
     report = build(settings, embedder=HashingEmbedder()).indexer().run(corpus)
     assert report.documents == 0 and "symbolic link" in report.skipped[0].reason
 

@@ -9,10 +9,10 @@ import pytest
 
 from corpusbot.messages import explain
 from corpusbot.render import report_text
-from index.background import REFERENCE_QUESTIONS
+from index.answer.answerer import build
 from index.errors import IndexNotBuiltError, ModelMismatchError
-from index.indexer import Indexer
-from index.service import build
+from index.ingest.background import REFERENCE_QUESTIONS
+from index.ingest.indexer import Indexer
 from index.settings import Settings
 from index.text import with_title
 from tests.fakes import HashingEmbedder
@@ -174,7 +174,7 @@ def test_the_index_searches_deep_enough_and_older_indexes_are_brought_up_to_it(
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    from index.store import SEARCH_EF
+    from index.store.chroma import SEARCH_EF
 
     write(corpus, alpha=ALPHA)
     components = build(settings, embedder=HashingEmbedder())

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from index.answer.answerer import QuestionAnswerer
 from index.errors import IndexNotBuiltError
-from index.live import LiveCorpus, safe_name
+from index.ingest.live import LiveCorpus, safe_name
 from index.models import IndexReport
-from index.service import QuestionAnswerer
 from tests.fakes import minimal_pdf
 
 

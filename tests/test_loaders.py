@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.loaders import load_corpus
+from index.ingest.loaders import load_corpus
 from tests.conftest import SEED_CORPUS
 from tests.fakes import minimal_pdf
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from index import locking
 from index.errors import IndexBusyError
+from index.store import locking
 from tests.conftest import ROOT, SEED_CORPUS
 
 pytestmark = pytest.mark.model
@@ -132,7 +132,7 @@ def test_a_killed_indexer_leaves_a_usable_index_and_the_lock_free(big_corpus: Pa
 def test_lock_is_reentrant_in_one_process_and_refuses_another(tmp_path: Path) -> None:
     locking.acquire(tmp_path, 0)
     locking.acquire(tmp_path, 0)  # a second store in the same process shares it
-    code = f"from index import locking; locking.acquire(__import__('pathlib').Path({str(tmp_path)!r}), 0)"
+    code = f"from index.store import locking; locking.acquire(__import__('pathlib').Path({str(tmp_path)!r}), 0)"
     other = subprocess.run([sys.executable, "-c", code], cwd=str(ROOT), capture_output=True, text=True)
     assert other.returncode != 0 and IndexBusyError.__name__ in other.stderr
     assert f"pid {os.getpid()}" in other.stderr

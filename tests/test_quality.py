@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.answer.answerer import build
 from index.embedding import Embedder
 from index.evaluation import evaluate, load_questions
-from index.service import build
 from index.settings import Settings
 from tests.conftest import EXTRA_QUESTIONS, SEED_QUESTIONS
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from index.answering import Expect, expected_answer, type_match
-from index.lexical import LexicalIndex
-from index.service import build
+from index.answer.answerer import build
+from index.answer.extraction import Expect, expected_answer, type_match
+from index.search.lexical import LexicalIndex
 from index.settings import Settings
 from tests.fakes import HashingEmbedder
 
@@ -79,7 +79,7 @@ def test_nothing_relevant_is_an_answer_not_a_random_passage(fuzzy_index: Setting
 
 
 def test_names_are_rare_capitalised_words_and_other_spellings_count() -> None:
-    from index.relevance import missing_names, question_names
+    from index.search.relevance import missing_names, question_names
 
     assert question_names("Sur qui Yoweri Museveni a fait une thèse ?") == ["iover", "museven"]
     assert question_names("Which city did Russian forces capture in February?") == []  # common words

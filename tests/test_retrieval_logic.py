@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.indexer import Indexer
-from index.relevance import RelevanceRule
-from index.retrieval import RetrievalConfig, Retriever
-from index.service import AnswerConfig, QuestionAnswerer
-from index.vector_store import MemoryStore
+from index.answer.answerer import AnswerConfig, QuestionAnswerer
+from index.ingest.indexer import Indexer
+from index.search.relevance import RelevanceRule
+from index.search.retriever import RetrievalConfig, Retriever
+from index.store.memory import MemoryStore
 from tests.fakes import HashingEmbedder
 
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from bot.settings import BotSettings
-from index.service import AnswerConfig
+from index.answer.answerer import AnswerConfig
 from index.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"

@@ -14,15 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from index.background import document_background, reference_vectors, similarity_background
-from index.chunking import chunk_document
 from index.embedding import Embedder
 from index.errors import LoaderError
-from index.loaders import content_hash, iter_corpus_files, parse_document, read_file
-from index.manifest import CHUNKER_VERSION, Manifest, check_model
+from index.ingest.background import document_background, reference_vectors, similarity_background
+from index.ingest.chunking import chunk_document
+from index.ingest.loaders import content_hash, iter_corpus_files, parse_document, read_file
 from index.models import Chunk, Document, DocumentInfo, IndexReport, SkippedFile
+from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
+from index.store.protocol import VectorStore
 from index.text import with_title
-from index.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from index import locking
 from index.errors import CorpusbotError, IndexDamagedError, StoreUnavailableError
-from index.manifest import Manifest
 from index.settings import Settings
-from index.vector_store import StoredChunk
+from index.store import locking
+from index.store.manifest import Manifest
+from index.store.protocol import StoredChunk
 
 log = logging.getLogger(__name__)
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from index.answering import build_answer, score_sentences
-from index.conversation import Reading, Turn, follow_up_context, read
+from index.answer.conversation import Reading, Turn, follow_up_context, read
+from index.answer.extraction import build_answer, score_sentences
 from index.embedding import Embedder, load_embedder
-from index.indexer import Indexer
-from index.live import LiveCorpus
+from index.ingest.indexer import Indexer
+from index.ingest.live import LiveCorpus
 from index.models import Answer, IndexStats, Passage
-from index.retrieval import RetrievalConfig, Retriever
+from index.search.retriever import RetrievalConfig, Retriever
 from index.settings import Settings
-from index.store import ChromaStore
+from index.store.chroma import ChromaStore
+from index.store.protocol import VectorStore
 from index.text import clean_question, sentence_case
-from index.vector_store import VectorStore
 
 
 @dataclass(frozen=True)

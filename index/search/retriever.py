@@ -11,13 +11,13 @@ from typing import Any
 
 from index.embedding import Embedder
 from index.errors import IndexNotBuiltError, IndexOutdatedError
-from index.lexical import LexicalIndex
-from index.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.models import DocumentInfo, Passage
-from index.relevance import RelevanceRule, missing_names
-from index.relevance import prepare as prepare_relevance
+from index.search.lexical import LexicalIndex
+from index.search.relevance import RelevanceRule, missing_names
+from index.search.relevance import prepare as prepare_relevance
+from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
+from index.store.protocol import StoredChunk, VectorStore
 from index.text import with_title
-from index.vector_store import StoredChunk, VectorStore
 
 log = logging.getLogger(__name__)
 

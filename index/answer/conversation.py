@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from index.models import Answer
-from index.relevance import question_names
+from index.search.relevance import question_names
 from index.text import STOPWORDS, fold, words
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from index.errors import IndexBusyError, IndexNotBuiltError
-from index.indexer import Indexer
+from index.ingest.indexer import Indexer
 from index.models import DocumentInfo, IndexReport
-from index.retrieval import Retriever
+from index.search.retriever import Retriever
 
 log = logging.getLogger(__name__)
 

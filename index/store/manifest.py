@@ -39,7 +39,7 @@ class Manifest:
     chunker_version: int = CHUNKER_VERSION
     generation: int = 0
     # How similar everyday unrelated questions are to this corpus's chunks under this model (mean and
-    # spread, measured at index time, see index/background.py): retrieval puts dense scores on this scale.
+    # spread, measured at index time, see index/ingest/background.py): retrieval puts dense scores on this scale.
     similarity_mean: float = 0.0
     similarity_std: float = 1.0
     docs: dict[str, DocumentInfo] = field(default_factory=dict)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.lexical import LexicalIndex
+from index.search.lexical import LexicalIndex
 from index.text import STOPWORDS, term, words
 
 # A word written with a capital letter that does not start the question (or a sentence in it).

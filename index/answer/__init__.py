@@ -1,0 +1,1 @@
+"""From passages to an answer: key-sentence extraction, follow-up conversations, the answerer."""
