@@ -73,6 +73,8 @@ def report_text(report: IndexReport) -> str:
         f"  added: {len(report.added)}, updated: {len(report.updated)}, removed: {len(report.removed)}, "
         f"unchanged: {report.unchanged}",
     ]
+    if report.orphans_removed:
+        lines.append(f"  repaired: {report.orphans_removed} stored passage(s) of no indexed document removed")
     if report.skipped:
         lines.append(f"Skipped {len(report.skipped)} file(s):")
         lines.extend(f"  - {s.path}: {s.reason}" for s in report.skipped)

@@ -155,6 +155,7 @@ class IndexReport:
     unchanged: int = 0
     embedded_chunks: int = 0
     reused_chunks: int = 0  # stored by an interrupted run and kept, not embedded again
+    orphans_removed: int = 0  # stored passages of no indexed document, removed (an index repaired)
     skipped: tuple[SkippedFile, ...] = ()
     seconds: float = 0.0
 

@@ -192,3 +192,57 @@ def test_the_index_searches_deep_enough_and_older_indexes_are_brought_up_to_it(
     again = build(settings, embedder=HashingEmbedder())
     assert again.indexer().run(corpus).embedded_chunks == 0  # nothing to re-embed...
     assert ef_search() == SEARCH_EF  # ...but the search depth is brought up to date
+
+
+def test_a_renamed_file_is_answered_under_its_new_name(
+    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder
+) -> None:
+    write(corpus, alpha=ALPHA, beta=BETA)
+    components = build(settings, embedder=fake_embedder)
+    components.indexer().run(corpus)
+    (corpus / "alpha.txt").rename(corpus / "reactor.txt")
+    report = components.indexer().run(corpus)
+    assert report.added == ("reactor.txt",) and report.removed == ("alpha.txt",)
+    assert components.store.count() == report.chunks  # the old name's passages are gone
+    answerer = components.answerer()
+    answer = answerer.ask("When did the alpha reactor open?")
+    assert answer.answered and answer.citations[0].doc_id == "reactor.txt"
+    assert "alpha.txt" not in {c.doc_id for c in answer.citations}
+    assert sorted(d.doc_id for d in answerer.stats().docs) == ["beta.txt", "reactor.txt"]
+
+
+def test_deleting_one_of_two_identical_files_keeps_the_other(
+    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder
+) -> None:
+    for folder in ("a", "b"):
+        (corpus / folder).mkdir()
+        (corpus / folder / "alpha.txt").write_text(ALPHA, encoding="utf-8")
+    write(corpus, beta=BETA)
+    components = build(settings, embedder=fake_embedder)
+    components.indexer().run(corpus)
+    (corpus / "a" / "alpha.txt").unlink()
+    report = components.indexer().run(corpus)
+    assert report.removed == ("a/alpha.txt",) and components.store.count() == report.chunks
+    answer = components.answerer().ask("When did the alpha reactor open?")
+    assert answer.answered and answer.citations[0].doc_id == "b/alpha.txt"
+    assert "a/alpha.txt" not in {c.doc_id for c in answer.citations}
+
+
+def test_an_index_holding_orphan_passages_loads_and_is_repaired(
+    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder
+) -> None:
+    """The state an older corpusbot left after a rename: passages whose document left the manifest."""
+    write(corpus, alpha=ALPHA, beta=BETA)
+    components = build(settings, embedder=fake_embedder)
+    first = components.indexer().run(corpus)
+    manifest = components.store.read_manifest()
+    assert manifest is not None
+    alpha = manifest.docs["alpha.txt"]
+    orphan = {"doc_id": "gone.txt", "version": alpha.version, "start": 0, "end": 10, "paragraph": 0}
+    components.store.upsert(["gone.txt#x#0"], fake_embedder.embed([ALPHA]), [ALPHA], [orphan])
+
+    answer = components.answerer().ask("When did the alpha reactor open?")  # no KeyError on the orphan
+    assert answer.answered and "gone.txt" not in {c.doc_id for c in answer.citations}
+    report = components.indexer().run(corpus)
+    assert report.unchanged == 2 and report.orphans_removed == 1
+    assert "repaired: 1" in report_text(report) and components.store.count() == first.chunks

@@ -134,6 +134,9 @@ class Indexer:
             self._store.write_manifest(manifest)
             live = sorted(manifest.live_versions)
             self._store.delete_where({"version": {"$nin": live}} if live else {"version": {"$ne": ""}})
+            if removed:  # a renamed or de-duplicated file: its content version lives on under another id
+                self._store.delete_where({"doc_id": {"$in": removed}})
+        orphans = self._drop_orphans(docs)
 
         return IndexReport(
             documents=len(docs),
@@ -145,8 +148,26 @@ class Indexer:
             embedded_chunks=embedded,
             reused_chunks=reused,
             skipped=tuple(scan.skipped),
+            orphans_removed=orphans,
             seconds=time.perf_counter() - started,
         )
+
+    def _drop_orphans(self, docs: dict[str, DocumentInfo]) -> int:
+        """Remove stored chunks that belong to no document version of the manifest (left by an older
+        corpusbot after a rename, say). Cheap when there are none: the store's count says so."""
+        expected = sum(info.chunks for info in docs.values())
+        if self._store.count() == expected:
+            return 0
+        orphans = [
+            chunk.chunk_id
+            for chunk in self._store.iter_chunks()
+            if (info := docs.get(str(chunk.metadata.get("doc_id")))) is None
+            or info.version != chunk.metadata.get("version")
+        ]
+        if orphans:
+            log.warning("removing %d stored passage(s) of no indexed document", len(orphans))
+            self._store.delete(orphans)
+        return len(orphans)
 
     def _similarity_background(
         self, docs: dict[str, DocumentInfo], references: np.ndarray, sample: int = 1000

@@ -103,8 +103,9 @@ class Retriever:
         check_model(manifest, self._embedder)
         if manifest.chunker_version != CHUNKER_VERSION:
             raise IndexOutdatedError()
-        live = manifest.live_versions
-        chunks = [chunk for chunk in self._store.iter_chunks() if chunk.metadata.get("version") in live]
+        # Only chunks of a document version the manifest holds: an orphan (an unfinished re-index, a chunk
+        # whose document was renamed) is never answered from and never stops the index from loading.
+        chunks = [chunk for chunk in self._store.iter_chunks() if _belongs(chunk, manifest)]
         log.info("loaded index generation %s: %d chunks", manifest.generation, len(chunks))
         prepare_relevance()
         return _Snapshot(manifest, chunks)
@@ -179,6 +180,11 @@ class Retriever:
         if missing_names(question, snapshot.lexical):
             return False
         return max(_against_own_document(p, snapshot.manifest) for p in ranked) >= self.config.relevance.min_fused
+
+
+def _belongs(chunk: StoredChunk, manifest: Manifest) -> bool:
+    info = manifest.docs.get(str(chunk.metadata.get("doc_id")))
+    return info is not None and info.version == chunk.metadata.get("version")
 
 
 def _against_own_document(passage: Passage, manifest: Manifest) -> float:

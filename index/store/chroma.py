@@ -219,6 +219,15 @@ class ChromaStore:
     def delete_where(self, where: dict[str, Any]) -> None:
         self._call(lambda client: self._collection(client, create=True).delete(where=where))
 
+    def delete(self, ids: Sequence[str]) -> None:
+        def delete(client: Any) -> None:
+            collection = self._collection(client, create=True)
+            for start in range(0, len(ids), 5000):
+                collection.delete(ids=list(ids[start : start + 5000]))
+
+        if ids:
+            self._call(delete)
+
     def count(self) -> int:
         def count(client: Any) -> int:
             try:

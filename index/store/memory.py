@@ -64,6 +64,10 @@ class MemoryStore:
         for chunk_id in [i for i, (_, chunk) in self._rows.items() if _matches(chunk.metadata, where)]:
             del self._rows[chunk_id]
 
+    def delete(self, ids: Sequence[str]) -> None:
+        for chunk_id in ids:
+            self._rows.pop(chunk_id, None)
+
     def count(self) -> int:
         return len(self._rows)
 
