@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     index_dir: Path = Path(".corpusbot")
     collection: str = "corpusbot"
     max_file_mb: float = Field(default=20.0, gt=0)
+    # Text one document may yield (a 90 kB PDF can inflate to 60 MB of text: hours of embedding). 5 MB is
+    # about 2,500 pages, ~9,000 passages, ~20 min of e5 on 2 cores.
+    max_text_mb: float = Field(default=5.0, gt=0)
     # `corpusbot serve` and `corpusbot chat` re-index files added, changed or removed in the folder.
     watch_corpus: bool = True
     index_lock_wait: float = Field(default=10.0, ge=0.0)
@@ -57,6 +60,10 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1e6)
+
+    @property
+    def max_text_chars(self) -> int:
+        return int(self.max_text_mb * 1e6)
 
     @property
     def chroma_path(self) -> Path:

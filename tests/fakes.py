@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -41,8 +42,9 @@ class HashingEmbedder:
         return sum(self.calls)
 
 
-def minimal_pdf(pages: Sequence[str]) -> bytes:
-    """A small valid PDF with one line of Helvetica text per page (no PDF library needed)."""
+def minimal_pdf(pages: Sequence[str], repeat: int = 1) -> bytes:
+    """A small valid PDF with one line of Helvetica text per page (no PDF library needed); `repeat` > 1
+    writes each page's line that many times in one compressed stream (a "text bomb")."""
     objects: list[bytes] = []
     page_ids = [3 + 2 * i for i in range(len(pages))]
     font_id = 3 + 2 * len(pages)
@@ -51,12 +53,14 @@ def minimal_pdf(pages: Sequence[str]) -> bytes:
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
     for pid, text in zip(page_ids, pages):
         escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode("latin-1")
+        stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET\n".encode("latin-1") * repeat
+        compressed = b" /Filter /FlateDecode" if repeat > 1 else b""
+        stream = zlib.compress(stream, 9) if repeat > 1 else stream
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {pid + 1} 0 R "
             f"/Resources << /Font << /F1 {font_id} 0 R >> >> >>".encode()
         )
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        objects.append(b"<< /Length %d%s >>\nstream\n" % (len(stream), compressed) + stream + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.ingest.loaders import load_corpus
+import pytest
+
+from index.answer.answerer import build
+from index.errors import LoaderError
+from index.ingest.loaders import load_corpus, parse_document
+from index.settings import Settings
 from tests.conftest import SEED_CORPUS
-from tests.fakes import minimal_pdf
+from tests.fakes import HashingEmbedder, minimal_pdf
 
 
 def test_seed_file_date_line_is_metadata_not_text() -> None:
@@ -97,3 +102,24 @@ def test_bad_files_are_reported_and_the_rest_loaded(corpus: Path) -> None:
     assert "no extractable text" in reasons["scan.pdf"]
     assert "PDF" in reasons["broken.pdf"]
     assert "unsupported" in reasons["image.png"]
+
+
+def test_a_pdf_that_inflates_to_too_much_text_is_skipped_with_its_figures(settings: Settings, corpus: Path) -> None:
+    """A small PDF whose compressed stream holds megabytes of text would take hours to embed."""
+    line = "The quick brown fox jumps over the lazy dog again and again."
+    bomb = minimal_pdf([line], repeat=10_000)  # ~20 kB on disk, ~0.6 MB of text
+    assert len(bomb) < 30_000
+    with pytest.raises(LoaderError, match=r"too much content: 0\.9\d MB from a 0\.0\d+ MB file \(limit 0\.2 MB\)"):
+        parse_document(bomb, "bomb.pdf", max_chars=200_000)  # refused before extracting its text
+    with pytest.raises(LoaderError, match=r"too much text: 0\.6 MB from a 0\.0\d+ MB file \(limit 0\.5 MB\)"):
+        parse_document(bomb, "bomb.pdf", max_chars=500_000)
+    assert len(parse_document(bomb, "bomb.pdf", max_chars=700_000).text) == 600_000  # within the limit: read
+
+    (corpus / "bomb.pdf").write_bytes(bomb)
+    (corpus / "long.txt").write_text("word " * 120_000, encoding="utf-8")
+    (corpus / "note.txt").write_text("The alpha reactor was inspected in March.", encoding="utf-8")
+    limited = Settings(_env_file=None, corpus_dir=corpus, index_dir=settings.index_dir, max_text_mb=0.5)  # type: ignore[call-arg]
+    report = build(limited, embedder=HashingEmbedder()).indexer().run(corpus)
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert report.added == ("note.txt",) and set(reasons) == {"bomb.pdf", "long.txt"}
+    assert reasons["long.txt"].startswith("too much text: 0.6 MB from a 0.6 MB file")

@@ -140,7 +140,9 @@ class Components:
 
     def indexer(self) -> Indexer:
         s = self.settings
-        return Indexer(self.embedder, self.store, s.chunk_size, s.chunk_overlap, s.max_file_bytes)
+        return Indexer(
+            self.embedder, self.store, s.chunk_size, s.chunk_overlap, s.max_file_bytes, max_text_chars=s.max_text_chars
+        )
 
     def answerer(self, top_k: int | None = None) -> QuestionAnswerer:
         s = self.settings

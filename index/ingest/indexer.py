@@ -82,12 +82,14 @@ class Indexer:
         chunk_overlap: int,
         max_file_bytes: int,
         store_batch: int = 512,
+        max_text_chars: int | None = None,
     ) -> None:
         self._embedder = embedder
         self._store = store
         self._chunk_size = chunk_size
         self._chunk_overlap = chunk_overlap
         self._max_file_bytes = max_file_bytes
+        self._max_text_chars = max_text_chars
         self._store_batch = store_batch
 
     def run(self, corpus_dir: Path, rebuild: bool = False, progress: ProgressCallback = _no_progress) -> IndexReport:
@@ -189,7 +191,7 @@ class Indexer:
                 version = version_key(content_hash(data), self._chunk_size, self._chunk_overlap)
                 old = old_docs.get(doc_id)
                 if old is None or old.version != version:
-                    scan.changed.append(parse_document(data, doc_id))
+                    scan.changed.append(parse_document(data, doc_id, self._max_text_chars))
                 scan.versions[doc_id] = version
             except LoaderError as exc:
                 scan.skipped.append(SkippedFile(doc_id, str(exc)))

@@ -134,12 +134,22 @@ def read_file(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def parse_document(data: bytes, doc_id: str) -> Document:
-    """Parse the bytes of a file named `doc_id` (its suffix picks the loader)."""
-    document = _LOADERS[Path(doc_id).suffix.lower()](data, doc_id)
+def parse_document(data: bytes, doc_id: str, max_chars: int | None = None) -> Document:
+    """Parse the bytes of a file named `doc_id` (its suffix picks the loader), refusing a document whose
+    text is longer than `max_chars` (a small compressed PDF can hold hours of embedding)."""
+    suffix = Path(doc_id).suffix.lower()
+    document = _load_pdf(data, doc_id, max_chars) if suffix == ".pdf" else _LOADERS[suffix](data, doc_id)
     if not document.text.strip():
         raise LoaderError("no text found in file")
+    if max_chars is not None and len(document.text) > max_chars:
+        raise _too_much_text(len(document.text), len(data), max_chars)
     return document
+
+
+def _too_much_text(chars: int, size: int, max_chars: int, what: str = "text") -> LoaderError:
+    return LoaderError(
+        f"too much {what}: {chars / 1e6:.3g} MB from a {size / 1e6:.2g} MB file (limit {max_chars / 1e6:g} MB)"
+    )
 
 
 def _decode_text(data: bytes) -> str:
@@ -199,6 +209,10 @@ def _load_markdown(data: bytes, doc_id: str) -> Document:
     return _document(doc_id, body, pos, meta)
 
 
+# A page's content stream may be this many times the text budget before it is refused unread: streams of
+# real pages are 2-10x their text (positioning, fonts, drawings); a text bomb is hundreds of times over.
+_PDF_CONTENT_PER_CHAR = 4
+
 _HTML_DROP = "script, style, noscript, nav, header, footer, aside, form, template, svg"
 _HTML_BLOCKS = "h1, h2, h3, h4, h5, h6, p, li, blockquote, pre, td, th, dd, dt, figcaption"
 
@@ -241,13 +255,27 @@ def _load_html(data: bytes, doc_id: str) -> Document:
     return _document(doc_id, body, 0, meta)
 
 
-def _load_pdf(data: bytes, doc_id: str) -> Document:
+def _load_pdf(data: bytes, doc_id: str, max_chars: int | None = None) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        page_texts = [(page.extract_text() or "").strip() for page in reader.pages]
+        page_texts: list[str] = []
+        budget = max_chars
+        for page in reader.pages:
+            if budget is not None:
+                # A page's text is shorter than its content stream (text sits in string operands there), so
+                # a page whose stream is far over the limit is refused before its slow extraction.
+                contents = page.get_contents()
+                size = len(contents.get_data()) if contents is not None else 0
+                if size > _PDF_CONTENT_PER_CHAR * budget:
+                    raise _too_much_text(size, len(data), max_chars or 0, "content")
+            page_texts.append((page.extract_text() or "").strip())
+            if budget is not None:
+                budget -= len(page_texts[-1])
+                if budget < 0:
+                    raise _too_much_text(sum(map(len, page_texts)), len(data), max_chars or 0)
         info = reader.metadata
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise LoaderError(f"unreadable PDF ({exc})") from exc
