@@ -120,6 +120,7 @@ def build_application(
 
     async def post_shutdown(application: Application) -> None:
         services.workers.shutdown(wait=False, cancel_futures=True)
+        services.corpus_workers.shutdown(wait=False, cancel_futures=True)
 
     application = (
         ApplicationBuilder()
@@ -148,7 +149,7 @@ def build_application(
     application.add_handler(
         MessageHandler(messages & filters.ChatType.PRIVATE & filters.Document.ALL, handlers.document_upload)
     )
-    posts = filters.UpdateType.CHANNEL_POSTS & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
+    posts = filters.UpdateType.CHANNEL_POSTS & ~filters.COMMAND  # an edit to no text at all removes the post
     application.add_handler(MessageHandler(posts, handlers.channel_post_ingest))
     application.add_handler(CommandHandler("docs", handlers.docs_command, filters=messages))
     application.add_handler(CommandHandler("stats", handlers.stats_command, filters=messages))

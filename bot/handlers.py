@@ -8,6 +8,7 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import Future
 from typing import Any
 
 from telegram import InlineQueryResultArticle, Message, Update
@@ -17,11 +18,12 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.addressing import addressed, asker
-from bot.channels import post_document
+from bot.channels import post_document, post_id
+from bot.downloads import DownloadFailed, fetch_document
 from bot.sending import is_transport_error, send_all, send_html, with_retry
 from bot.services import BotServices
 from bot.shortcuts import suggest
-from index.ingest.live import LiveCorpus
+from index.ingest.live import UPLOADABLE, Added, LiveCorpus, safe_name, unsupported_upload
 from index.models import Answer, IndexStats
 from index.text import clean_question
 
@@ -292,11 +294,18 @@ async def document_upload(update: Update, context: Context) -> None:
     document = message.document
     name = document.file_name or "document.txt"
     if document.file_size is not None and document.file_size > live.max_bytes:
-        await send_html(message, f"❌ Not added: {render.escape(name)} is larger than {live.max_bytes / 1e6:g} MB.")
+        await send_html(message, render.added_message(name, Added(problem=f"larger than {live.max_bytes / 1e6:g} MB")))
         return
-    telegram_file = await with_retry(lambda: document.get_file())
-    data = bytes(await telegram_file.download_as_bytearray())
-    added = await services(context).run(lambda: live.add(name, data))
+    if not safe_name(name).endswith(UPLOADABLE):
+        await send_html(message, render.added_message(name, Added(problem=unsupported_upload())))
+        return
+    try:
+        data = await fetch_document(document, context.bot)
+    except DownloadFailed as exc:
+        log.warning("upload of %r not downloaded: %s", name[:200], exc)
+        await send_html(message, render.added_message(name, Added(problem=str(exc))))
+        return
+    added = await services(context).change_corpus(lambda: live.add(name, data))
     await send_html(message, render.added_message(name, added))
 
 
@@ -308,10 +317,13 @@ async def forget_command(update: Update, context: Context, message: Message) -> 
         return
     doc_id = _args(context).strip()
     if not doc_id:
-        await send_html(message, "Usage: /forget file-name.txt (as /docs lists it)")
+        await send_html(message, "Usage: /forget file-name.txt or /forget its title (as /docs lists them)")
         return
-    removed = await services(context).run(lambda: live.remove(doc_id))
-    text = f"🗑 Removed {render.escape(doc_id)}." if removed else f"No document {render.escape(doc_id)} in the corpus."
+    removed = await services(context).change_corpus(lambda: live.remove(doc_id))
+    if removed is None:
+        text = f"No document {render.file_name(doc_id)} in the corpus: /docs lists them (title or file name)."
+    else:
+        text = f"🗑 Removed <b>{render.escaped_clip(removed.title, 300)}</b> ({render.file_name(removed.doc_id)})."
     await send_html(message, text)
 
 
@@ -322,12 +334,22 @@ async def channel_post_ingest(update: Update, context: Context) -> None:
     if post is None or svc.live is None or post.chat.id not in svc.ingest_channels:
         return
     text = (post.text or post.caption or "").strip()
+    live = svc.live
     if not text:
+        if update.edited_channel_post is not None:  # edited down to nothing: the post no longer says anything
+            doc_id = post_id(post.chat.id, post.chat.username, post.message_id)
+            removed = await svc.change_corpus(lambda: live.remove(doc_id))
+            log.info("channel post %s/%s emptied: %s", post.chat.id, post.message_id, "removed" if removed else "none")
         return
     doc_id, data = post_document(post.chat.id, post.chat.username, post.message_id, post.date, text)
-    live = svc.live
-    added = await svc.run(lambda: live.put(doc_id, data))
-    log.info("channel post %s/%s as %s: %s", post.chat.id, post.message_id, doc_id, added.problem or "indexed")
+    # On disk before the update is acknowledged; indexed with the next refresh, which a burst shares.
+    indexed = await svc.change_corpus(lambda: live.put(doc_id, data))
+
+    def logged(done: Future[Added]) -> None:
+        problem = done.exception() or done.result().problem
+        log.info("channel post %s/%s as %s: %s", post.chat.id, post.message_id, doc_id, problem or "indexed")
+
+    indexed.add_done_callback(logged)
 
 
 # --- buttons and inline mode ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
@@ -42,6 +43,12 @@ def escaped_clip(text: str, limit: int, pointer: str = "") -> str:
         if len(escaped) <= limit or size <= len(pointer) + 1:
             return escaped if len(escaped) <= limit else escape("…")
         size = max(len(pointer) + 1, min(size - 1, size * limit // len(escaped)))
+
+
+def file_name(name: str) -> str:
+    """A file name someone sent, fit to echo: no control or direction-override characters, clipped."""
+    visible = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cc", "Cf"})
+    return escaped_clip(" ".join(visible.split()) or "document", 120)
 
 
 def link(title: str, url: str) -> str:
@@ -167,11 +174,19 @@ def pack(blocks: Sequence[str], limit: int = MAX_MESSAGE) -> list[str]:
     return messages
 
 
+def passage_count(count: int) -> str:
+    return "1 passage" if count == 1 else f"{count} passages"
+
+
 def docs_messages(docs: Sequence[DocumentInfo]) -> list[str]:
     if not docs:
         return ["The corpus is empty."]
     lines = [f"📚 <b>{len(docs)} document(s)</b>"]
-    lines += [f"• {link(d.title, d.url)} — {escaped_clip(d.date or 'no date', 40)} ({d.chunks} passages)" for d in docs]
+    lines += [
+        f"• {link(d.title, d.url)} — {escaped_clip(d.date or 'no date', 40)} ({passage_count(d.chunks)}), "
+        f"<code>{escaped_clip(d.doc_id, 200)}</code>"
+        for d in docs
+    ]
     return pack(lines)
 
 
@@ -187,11 +202,11 @@ def stats_message(stats: IndexStats) -> str:
 def added_message(name: str, added: Added) -> str:
     """The reply to an uploaded document: what was indexed, or why nothing was."""
     if added.document is None:
-        return f"❌ Not added: {escape(name)} — {escaped_clip(added.problem, 500)}"
+        return f"❌ Not added: {file_name(name)} — {escaped_clip(added.problem, 500)}. Nothing was added."
     doc = added.document
     date = f", {escape(doc.date)}" if doc.date else ""
     return (
-        f"✅ Added <b>{escaped_clip(doc.title or doc.doc_id, 300)}</b>{date}: {doc.chunks} passage(s), "
+        f"✅ Added <b>{escaped_clip(doc.title or doc.doc_id, 300)}</b>{date}: {passage_count(doc.chunks)}, "
         f"as <code>{escape(doc.doc_id)}</code>. It can be asked about now."
     )
 

@@ -59,10 +59,18 @@ class BotServices:
     live: LiveCorpus | None = None
     ingest_channels: frozenset[int] = frozenset()
     workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="answer"))
+    # Uploads, removals and posts wait for the corpus's refresh here, never in the answering workers.
+    corpus_workers: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="corpus")
+    )
 
     async def run(self, work: Callable[[], T]) -> T:
         """Run blocking retrieval off the event loop so other chats keep being served."""
         return await asyncio.get_running_loop().run_in_executor(self.workers, work)
+
+    async def change_corpus(self, work: Callable[[], T]) -> T:
+        """Run a change to the corpus (which waits for indexing) beside the answering workers."""
+        return await asyncio.get_running_loop().run_in_executor(self.corpus_workers, work)
 
     async def ask(self, question: str) -> Answer:
         question = question[:MAX_QUESTION]

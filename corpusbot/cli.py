@@ -120,7 +120,9 @@ def _run_core(args: argparse.Namespace, settings: Settings, components: Componen
         return 0
     if args.command == "chat":
         if settings.watch_corpus:  # files added, changed or removed meanwhile are answerable at once
-            components.live(answerer).start_watching(_say_corpus_changed)
+            live = components.live(answerer)
+            live.catch_up()  # and those that landed before the chat started
+            live.start_watching(_say_corpus_changed)
         return _chat(answerer, settings.follow_up_minutes * 60)
     if args.command == "eval":
         from index.evaluation import evaluate, load_questions

@@ -64,10 +64,11 @@ class FakeBotAPI:
 
     # --- feeding updates ---------------------------------------------------------------------------
 
-    def add_file(self, content: bytes, name: str) -> str:
-        """Make `content` downloadable as Telegram serves files; its file_id."""
+    def add_file(self, content: bytes, name: str, file_path: str = "") -> str:
+        """Make `content` downloadable as Telegram serves files; its file_id. `file_path` is what getFile
+        answers instead of the usual `documents/…` (a hostile or broken Bot API server)."""
         file_id = f"file-{len(self.files) + 1}"
-        self.files[file_id] = (f"documents/{file_id}-{name}", content)
+        self.files[file_id] = (file_path or f"documents/{file_id}-{name}", content)
         return file_id
 
     def push(self, update: dict[str, Any]) -> int:
@@ -154,6 +155,12 @@ class FakeBotAPI:
             return web.Response(status=401)
         path = request.match_info["path"]
         self._record("download", {"path": path})
+        if self.delays.get("download"):
+            await asyncio.sleep(self.delays["download"].pop(0))
+        planned = self.failures.get("download")
+        if planned:
+            status, _ = planned.pop(0)  # type: ignore[misc]
+            return web.Response(status=status)
         for file_path, content in self.files.values():
             if file_path == path:
                 return web.Response(body=content)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from devtools import fake_telegram as tg
@@ -64,6 +65,11 @@ async def test_too_large_or_unusable_uploads_change_nothing(
 NEWSROOM = -1001234567890
 
 
+async def indexed(live: LiveCorpus) -> None:
+    """Wait until what is on disk now is indexed (a refresh that starts after this call has ended)."""
+    await asyncio.to_thread(lambda: live.refresh_soon().result(timeout=30))
+
+
 async def test_posts_of_a_listed_channel_become_documents_that_cite_them(
     live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
 ) -> None:
@@ -71,6 +77,7 @@ async def test_posts_of_a_listed_channel_become_documents_that_cite_them(
     async with running_bot(answerer, live=corpus_live, ingest_channel_ids=(NEWSROOM,)) as bot:
         post = tg.channel_post("Delta dam\nThe delta dam opened on 2 May, built by Halvorsen.", NEWSROOM, "newsroom")
         await bot.settled(bot.push(post))
+        await indexed(corpus_live)
         message_id = post["channel_post"]["message_id"]
         reply = await bot.reply_to(tg.message("Who built the delta dam?", user_id=ADMIN), ADMIN)
         assert "Halvorsen" in reply.params["text"] and f"https://t.me/newsroom/{message_id}" in reply.params["text"]
@@ -82,10 +89,109 @@ async def test_posts_of_a_listed_channel_become_documents_that_cite_them(
             edited=True,
         )
         await bot.settled(bot.push(edited))
+        await indexed(corpus_live)
         again = await bot.reply_to(tg.message("Who built the delta dam?", user_id=ADMIN + 1), ADMIN + 1)
         assert "Sorensen" in again.params["text"] and "Halvorsen" not in again.params["text"]
         assert len(list((corpus / "telegram").iterdir())) == 1  # replaced, not added
         other = tg.channel_post("The epsilon canal was dug by Marchetti.", -1009999, "elsewhere")
         await bot.settled(bot.push(other))
+        await indexed(corpus_live)
         question = await bot.reply_to(tg.message("Who dug the epsilon canal?", user_id=ADMIN + 2), ADMIN + 2)
         assert "Marchetti" not in question.params["text"]  # only listed channels feed the corpus
+
+
+async def test_a_file_path_on_the_bots_own_disk_is_never_read(
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path, tmp_path: Path
+) -> None:
+    """python-telegram-bot reads a getFile `file_path` that exists on this machine from disk: a hostile Bot
+    API server could publish the host's secrets through the corpus. Only downloads by URL are made."""
+    corpus_live, answerer = live_corpus
+    secret = tmp_path / ".env"
+    secret.write_text("TELEGRAM_BOT_TOKEN=123:very-secret-token\n", encoding="utf-8")
+    (tmp_path / "bot-cwd").mkdir()
+    before = sorted(p.name for p in corpus.iterdir())
+    async with running_bot(answerer, live=corpus_live, admin_user_ids=(ADMIN,)) as bot:
+        for number, file_path in enumerate([str(secret), "/etc/hostname", "../../../../../etc/hostname", "../.env"]):
+            file_id = bot.api.add_file(b"unused", "notes.txt", file_path=file_path)
+            reply = await bot.reply_to(tg.document(file_id, f"notes-{number}.txt", 20, ADMIN), ADMIN)
+            assert "Not added" in reply.params["text"] and "Nothing was added" in reply.params["text"]
+        assert all("very-secret" not in str(c.params) for c in bot.api.calls)
+    assert sorted(p.name for p in corpus.iterdir()) == before
+
+
+async def test_failed_downloads_say_so_and_add_nothing(
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live_corpus
+    before = sorted(p.name for p in corpus.iterdir())
+    async with running_bot(answerer, live=corpus_live, admin_user_ids=(ADMIN,), telegram_timeout=1.0) as bot:
+        missing = bot.api.add_file(b"x", "missing.txt")
+        bot.api.fail_next("download", (404, {}))  # the file server has no such file
+        reply = await bot.reply_to(tg.document(missing, "missing.txt", 1, ADMIN), ADMIN)
+        assert "Not added" in reply.params["text"] and "did not send the file" in reply.params["text"]
+
+        broken = bot.api.add_file(b"The omega lab opened.", "lab.txt")
+        bot.api.fail_next("getFile", *[(500, {"ok": False, "error_code": 500, "description": "Internal"})] * 4)
+        reply = await bot.reply_to(tg.document(broken, "lab.txt", 21, ADMIN), ADMIN)
+        assert "Not added" in reply.params["text"] and "Nothing was added" in reply.params["text"]
+
+        slow = bot.api.add_file(b"The omega lab opened.", "slow.txt")
+        bot.api.delay_next("download", 3.0)
+        reply = await bot.reply_to(tg.document(slow, "slow.txt", 21, ADMIN), ADMIN)
+        assert "did not send the file in time" in reply.params["text"]
+
+        calls = len(bot.api.calls)
+        reply = await bot.reply_to(tg.document(bot.api.add_file(b"MZ", "tool.exe"), "tool.exe", 2, ADMIN), ADMIN)
+        assert "can be added" in reply.params["text"]
+        assert [c.method for c in bot.api.calls[calls:] if c.method in {"getFile", "download"}] == []
+    assert sorted(p.name for p in corpus.iterdir()) == before
+
+
+async def test_a_channel_username_never_becomes_a_path(
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live_corpus
+    (corpus / "notes-7.txt").write_text("The zeta mine closed in 1990.", encoding="utf-8")
+    corpus_live.refresh()
+    async with running_bot(answerer, live=corpus_live, ingest_channel_ids=(NEWSROOM,)) as bot:
+        forged = tg.channel_post("The zeta mine reopened in 2024.", NEWSROOM, "../notes", message_id=7)
+        await bot.settled(bot.push(forged))
+        await indexed(corpus_live)
+    assert (corpus / "notes-7.txt").read_text(encoding="utf-8") == "The zeta mine closed in 1990."
+    assert [p.name for p in (corpus / "telegram").iterdir()] == ["1234567890-7.txt"]
+
+
+async def test_a_post_edited_to_nothing_is_removed(
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live_corpus
+    async with running_bot(answerer, live=corpus_live, ingest_channel_ids=(NEWSROOM,)) as bot:
+        post = tg.channel_post("The theta pier was built by Lindqvist.", NEWSROOM, "newsroom")
+        await bot.settled(bot.push(post))
+        await indexed(corpus_live)
+        assert answerer.ask("Who built the theta pier?").answered
+        message_id = post["channel_post"]["message_id"]
+        await bot.settled(bot.push(tg.channel_post("", NEWSROOM, "newsroom", message_id=message_id, edited=True)))
+        await indexed(corpus_live)
+    assert list((corpus / "telegram").iterdir()) == []
+    assert "Lindqvist" not in answerer.ask("Who built the theta pier?").text
+
+
+async def test_a_burst_of_posts_is_all_on_disk_and_questions_are_answered_meanwhile(
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live_corpus
+    async with running_bot(answerer, live=corpus_live, ingest_channel_ids=(NEWSROOM,)) as bot:
+        posts = [
+            tg.channel_post(f"Bulletin {n}: the kappa tower {n} was inspected.", NEWSROOM, "newsroom")
+            for n in range(150)
+        ]
+        ids = [bot.push(post) for post in posts]
+        reply = await bot.reply_to(
+            tg.message("When was the alpha reactor inspected?", user_id=ADMIN), ADMIN, timeout=10
+        )
+        assert "March" in reply.params["text"]
+        await bot.settled(*ids)
+        assert len(list((corpus / "telegram").iterdir())) == 150  # every acknowledged post is on disk
+        await indexed(corpus_live)
+    assert len(answerer.retriever.manifest.docs) == 151

@@ -85,6 +85,21 @@ def test_chat_answers_until_eof(indexed: list[str], tmp_path: Path) -> None:
     assert "12 brigades" in process.stdout
 
 
+def test_chat_catches_up_on_files_that_landed_before_it_started(indexed: list[str], seed_corpus: Path) -> None:
+    note = "title: Observatory note\n\nThe omega observatory was opened by Ingrid Valtonen in 2019."
+    (seed_corpus / "observatory.txt").write_text(note, encoding="utf-8")
+    process = subprocess.run(
+        [sys.executable, "-m", "corpusbot", *indexed, "chat"],
+        input="Who opened the omega observatory?\n\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert process.returncode == 0, process.stderr
+    assert "Valtonen" in process.stdout and "Observatory note" in process.stdout
+
+
 def test_chat_follows_up_continues_and_starts_over(indexed: list[str]) -> None:
     asked = "When does the deployment start?\nWho announced it?\nmore\n/new\nWho announced it?\n\n"
     process = subprocess.run(

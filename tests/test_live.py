@@ -53,7 +53,7 @@ def test_a_bad_upload_changes_nothing(live_corpus: tuple[LiveCorpus, QuestionAns
 
 def test_removing_a_document(live_corpus: tuple[LiveCorpus, QuestionAnswerer]) -> None:
     corpus_live, answerer = live_corpus
-    assert not corpus_live.remove("../outside.txt") and not corpus_live.remove("missing.txt")
+    assert corpus_live.remove("../outside.txt") is None and corpus_live.remove("missing.txt") is None
     corpus_live.add("bridge.txt", b"The beta bridge was painted blue in May.")
     assert corpus_live.remove("alpha.txt")
     assert "alpha.txt" not in answerer.retriever.manifest.docs
@@ -90,3 +90,29 @@ def test_catching_up_indexes_what_landed_while_no_one_watched(
     (corpus / "late.txt").write_text("The delta dam opened in May, built by Halvorsen.", encoding="utf-8")
     corpus_live.catch_up()
     assert answerer.ask("Who built the delta dam?").citations[0].doc_id == "late.txt"
+
+
+def test_forgetting_a_link_removes_the_link_not_the_file_it_points_to(
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live_corpus
+    (corpus / "notes").mkdir()
+    (corpus / "notes" / "bridge.txt").write_text("The beta bridge was painted blue in May.", encoding="utf-8")
+    (corpus / "bridge-link.txt").symlink_to(corpus / "notes" / "bridge.txt")
+    corpus_live.refresh()
+    removed = corpus_live.remove("bridge-link.txt")
+    assert removed is not None and removed.doc_id == "bridge-link.txt"
+    assert not (corpus / "bridge-link.txt").is_symlink() and (corpus / "notes" / "bridge.txt").is_file()
+    assert set(answerer.retriever.manifest.docs) == {"alpha.txt", "notes/bridge.txt"}
+
+
+def test_forget_removes_indexed_documents_only(live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path) -> None:
+    corpus_live, _ = live_corpus
+    (corpus / ".hidden-notes").write_text("private", encoding="utf-8")
+    (corpus / ".git").mkdir()
+    (corpus / ".git" / "config").write_text("[core]", encoding="utf-8")
+    for name in (".hidden-notes", ".git/config", "x" * 3000, "../" * 50 + "etc/hostname", "/etc/hostname", ""):
+        assert corpus_live.remove(name) is None
+    assert (corpus / ".hidden-notes").exists() and (corpus / ".git" / "config").exists()
+    removed = corpus_live.remove("  Alpha  ")  # its title, as /docs lists it
+    assert removed is not None and removed.doc_id == "alpha.txt" and not (corpus / "alpha.txt").exists()

@@ -9,6 +9,7 @@ import secrets
 import threading
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -39,11 +40,17 @@ def safe_name(file_name: str) -> str:
     return f"{slug}{suffix.lower()}"
 
 
+def unsupported_upload() -> str:
+    return f"only {', '.join(UPLOADABLE)} files can be added"
+
+
 class LiveCorpus:
     """Keeps one index in step with its corpus folder while a bot or a chat answers from it.
 
     Every change goes through `refresh` (one at a time): an incremental `corpusbot index` run, then the
-    retriever's snapshot is reloaded, so the next question sees the new generation."""
+    retriever's snapshot is reloaded, so the next question sees the new generation. Changes that arrive
+    while a refresh runs (a burst of channel posts, uploads, file events) share the next one: a file is
+    on disk at once, and a burst costs a few refreshes, not one per file."""
 
     def __init__(self, indexer: Indexer, retriever: Retriever, corpus_dir: Path, max_bytes: int) -> None:
         self._indexer = indexer
@@ -52,6 +59,34 @@ class LiveCorpus:
         self._root = corpus_dir.resolve()  # where every file we write or remove must stay
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
+        self._wanted = threading.Condition()
+        self._next: Future[IndexReport] | None = None  # the refresh that has been asked for, not yet started
+        self._refresher: threading.Thread | None = None
+
+    def refresh_soon(self) -> Future[IndexReport]:
+        """A refresh that starts after this call, run by the corpus's own thread (never an answering
+        one); calls made before it starts share it."""
+        with self._wanted:
+            if self._next is None:
+                self._next = Future()
+                self._wanted.notify()
+            if self._refresher is None:
+                self._refresher = threading.Thread(target=self._refresh_forever, name="corpus-refresh", daemon=True)
+                self._refresher.start()
+            return self._next
+
+    def _refresh_forever(self) -> None:
+        while True:
+            with self._wanted:
+                while self._next is None:
+                    self._wanted.wait()
+                future, self._next = self._next, None
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self.refresh())
+            except BaseException as exc:  # handed to whoever waits for it
+                future.set_exception(exc)
 
     def refresh(self) -> IndexReport:
         """Index what changed in the folder and answer from it from now on."""
@@ -85,32 +120,80 @@ class LiveCorpus:
         used is removed again, and nothing else changes."""
         name = safe_name(file_name)
         if not name.endswith(UPLOADABLE):
-            return Added(problem=f"only {', '.join(UPLOADABLE)} files can be added")
+            return Added(problem=unsupported_upload())
         if len(data) > self.max_bytes:
             return Added(problem=f"the file is larger than {self.max_bytes / 1e6:g} MB")
         path = self._free_path(name, data)
-        added = self._write_and_index(path, data)
+        added = self._indexed(self._write(path, data), self.refresh_soon().result())
         if added.problem:  # an unusable file leaves nothing behind
             path.unlink(missing_ok=True)
-            self.refresh()
+            self.refresh_soon().result()
         return added
 
-    def put(self, doc_id: str, data: bytes) -> Added:
-        """Write (or replace) the document `doc_id` — a path of our own making, e.g. a channel post's — and index it."""
+    def put(self, doc_id: str, data: bytes) -> Future[Added]:
+        """Write (or replace) the document `doc_id` — a path of our own making, e.g. a channel post's — now,
+        and index it with the next refresh; the future says how that went."""
+        done: Future[Added] = Future()
         path = self._inside(doc_id)
         if path is None or len(data) > self.max_bytes:
-            return Added(problem="not a place in the corpus, or too large")
+            done.set_result(Added(problem="not a place in the corpus, or too large"))
+            return done
         path.parent.mkdir(parents=True, exist_ok=True)
-        return self._write_and_index(path, data)
+        written = self._write(path, data)
 
-    def remove(self, doc_id: str) -> bool:
-        """Delete a document's file from the corpus and from the index; False if there is no such file."""
-        path = self._inside(doc_id)
-        if path is None or not path.is_file():
-            return False
-        path.unlink()
-        self.refresh()
-        return True
+        def indexed(refresh: Future[IndexReport]) -> None:
+            try:
+                done.set_result(self._indexed(written, refresh.result()))
+            except Exception as exc:
+                done.set_exception(exc)
+
+        self.refresh_soon().add_done_callback(indexed)
+        return done
+
+    def remove(self, name: str) -> DocumentInfo | None:
+        """Remove a document (named by its file name, as /docs shows it, or by its title) from the corpus
+        and the index; None if no document has that name. Only documents go: never a hidden file or a
+        file outside the corpus, and for a symbolic link the link itself, not the file it points to."""
+        with self._lock:
+            document = self._find(name.strip())
+            path = None if document is None else self._link_or_file(document.doc_id)
+            if document is None or path is None:
+                return None
+            path.unlink()
+        self.refresh_soon().result()
+        return document
+
+    def _find(self, name: str) -> DocumentInfo | None:
+        """The indexed document called `name`: its id, else its title or file name if only one has it."""
+        if not name or len(name) > 1000:
+            return None
+        try:
+            docs = self._retriever.manifest.docs
+        except IndexNotBuiltError:
+            return None
+        if name in docs:
+            return docs[name]
+        folded = name.casefold()
+        for same in (
+            lambda info: info.title.casefold() == folded,
+            lambda info: PurePath(info.doc_id).name.casefold() == folded,
+        ):
+            found = [info for info in docs.values() if same(info)]
+            if len(found) == 1:
+                return found[0]
+        return None
+
+    def _link_or_file(self, doc_id: str) -> Path | None:
+        """The corpus entry of `doc_id` itself (a link is not followed), if it is a visible entry inside the corpus."""
+        relative = PurePath(doc_id)
+        if relative.is_absolute() or any(part.startswith(".") for part in relative.parts):
+            return None
+        path = self._root / relative
+        try:
+            inside = path.parent.resolve().is_relative_to(self._root)
+            return path if inside and (path.is_symlink() or path.is_file()) else None
+        except OSError:
+            return None
 
     def watch(self, stop: threading.Event, on_change: Callable[[IndexReport], None] = lambda _: None) -> None:
         """Re-index whenever files in the folder change (debounced), until `stop` is set."""
@@ -119,7 +202,7 @@ class LiveCorpus:
         for changes in watch(self.corpus_dir, stop_event=stop, debounce=400, step=100, watch_filter=_visible):
             log.info("corpus changed (%d file event(s)): re-indexing", len(changes))
             try:
-                on_change(self.refresh())
+                on_change(self.refresh_soon().result())
             except IndexBusyError as exc:  # several bots on one Chroma server: another one is the writer
                 log.info("not re-indexing here: %s; its new generation is picked up within 30 s", exc.holder)
             except Exception:  # a bad moment (a file half-copied) must not end the watch
@@ -136,15 +219,22 @@ class LiveCorpus:
         path = (self._root / doc_id).resolve()
         return path if path.is_relative_to(self._root) else None
 
-    def _write_and_index(self, path: Path, data: bytes) -> Added:
-        """Write `path` whole (hidden until renamed into place, so never indexed half-written), then index."""
+    def _write(self, path: Path, data: bytes) -> str:
+        """Write `path` whole (hidden until renamed into place, so never indexed half-written); its doc id."""
         hidden = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
         hidden.write_bytes(data)
         os.replace(hidden, path)
-        doc_id = path.relative_to(self._root).as_posix()
-        report = self.refresh()
+        return path.relative_to(self._root).as_posix()
+
+    def _indexed(self, doc_id: str, report: IndexReport) -> Added:
+        """What a refresh made of the document `doc_id`."""
         problem = next((s.reason for s in report.skipped if s.path == doc_id), "")
-        return Added(problem=problem) if problem else Added(document=self._retriever.manifest.docs.get(doc_id))
+        document = None if problem else self._retriever.manifest.docs.get(doc_id)
+        if document is None and not problem:
+            problem = "it could not be indexed"
+        elif document is not None and document.chunks == 0:
+            problem = "no passage could be made of its text"
+        return Added(document=document) if document is not None and not problem else Added(problem=problem)
 
     def _free_path(self, name: str, data: bytes) -> Path:
         """`name` in the corpus, or `name-2`, `name-3`… when another file already has it."""

@@ -125,8 +125,10 @@ class Retriever:
             return snapshot
 
     def reload(self) -> None:
+        """Load the store's current generation; questions keep the previous one until it is ready."""
+        snapshot = self._load()
         with self._lock:
-            self._snapshot = self._load()
+            self._snapshot = snapshot
 
     def clear(self) -> None:
         """Forget the loaded generation: the next question loads the index afresh."""
