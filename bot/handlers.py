@@ -105,9 +105,9 @@ async def respond(update: Update, context: Context, question: str, search: bool 
     typing = asyncio.create_task(_typing(context, message.chat_id, services(context).typing_delay))
     svc = services(context)
     if search:
-        passages = await svc.run(lambda: svc.answerer.search(question))
+        found = await svc.run(lambda: svc.answerer.browse(question))
         typing.cancel()
-        await send_all(message, render.passages_messages(passages))
+        await send_all(message, render.search_messages(found))
         return
     conversation = _conversation(update, message)
     turn = await svc.reply(question, svc.memory.get(conversation))

@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 
 from index import errors
 from index.ingest.live import Added
-from index.models import Answer, Citation, DocumentInfo, IndexStats, Passage
+from index.models import Answer, Citation, DocumentInfo, IndexStats, Search
 
 MAX_MESSAGE = 4096
 QUOTE_LIMIT = 700
@@ -129,11 +129,14 @@ def source_messages(citation: Citation) -> list[str]:
     return messages
 
 
-def passages_messages(passages: Sequence[Passage]) -> list[str]:
-    if not passages:
+BELOW_THE_BAR = "⚠️ Nothing passes the relevance bar: the closest passages, which do not answer it."
+
+
+def search_messages(search: Search) -> list[str]:
+    if not search.passages:
         return [NOTHING_FOUND]
-    blocks = []
-    for number, p in enumerate(passages, start=1):
+    blocks = [] if search.relevant else [BELOW_THE_BAR]
+    for number, p in enumerate(search.passages, start=1):
         head = citation_line(number, p.title, p.date, p.position, p.url)
         blocks.append(f"{head}\n<blockquote>{escaped_clip(p.text, 1200)}</blockquote>")
     return pack(blocks)

@@ -112,8 +112,8 @@ def _run_core(args: argparse.Namespace, settings: Settings, components: Componen
     if args.command == "ask":
         question = clean_question(" ".join(args.question))
         if args.search:
-            passages = answerer.search(question)
-            print(render.passages_json(question, passages) if args.json else render.passages_text(passages))
+            search = answerer.browse(question)
+            print(render.search_json(search) if args.json else render.search_text(search))
         else:
             answer = answerer.ask(question)
             print(render.answer_json(answer) if args.json else render.answer_text(answer))

@@ -6,7 +6,7 @@ import json
 import textwrap
 
 from index.evaluation import EvalReport
-from index.models import Answer, IndexReport, IndexStats, Passage
+from index.models import Answer, IndexReport, IndexStats, Search
 
 NOTHING_FOUND = "Nothing relevant found in the corpus for this question."
 NO_PREVIOUS = "Ask a question first: “more” continues the last answer."
@@ -45,19 +45,23 @@ def answer_text(answer: Answer, width: int = 100) -> str:
     return "\n".join(lines)
 
 
-def passages_text(passages: list[Passage], width: int = 100) -> str:
-    if not passages:
+BELOW_THE_BAR = "Nothing passes the relevance bar; the closest passages, which do not answer it:"
+
+
+def search_text(search: Search, width: int = 100) -> str:
+    if not search.passages:
         return NOTHING_FOUND
-    lines = []
-    for number, passage in enumerate(passages, start=1):
+    lines = [] if search.relevant else [BELOW_THE_BAR]
+    for number, passage in enumerate(search.passages, start=1):
         lines.append(citation_line(number, passage.title, passage.date, passage.position, passage.score))
         lines.append(textwrap.fill(passage.text, width, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)
 
 
-def passages_json(question: str, passages: list[Passage]) -> str:
-    rows = [p.cite(number).as_dict() for number, p in enumerate(passages, start=1)]
-    return json.dumps({"question": question, "found": bool(rows), "passages": rows}, ensure_ascii=False, indent=2)
+def search_json(search: Search) -> str:
+    rows = [p.cite(number).as_dict() for number, p in enumerate(search.passages, start=1)]
+    found = {"question": search.question, "found": bool(rows), "relevant": search.relevant, "passages": rows}
+    return json.dumps(found, ensure_ascii=False, indent=2)
 
 
 def answer_json(answer: Answer) -> str:

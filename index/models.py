@@ -136,6 +136,16 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Search:
+    """The best passages for a search, best first, even when none is relevant enough to answer from:
+    `relevant` says whether the best one passes the relevance bar a question's answer must pass."""
+
+    question: str
+    passages: tuple[Passage, ...]
+    relevant: bool
+
+
+@dataclass(frozen=True)
 class SkippedFile:
     """A file the indexer could not use, and why."""
 

@@ -61,7 +61,20 @@ def test_out_of_corpus_question_says_nothing_found(indexed: list[str], capsys: p
 def test_search_lists_passages(indexed: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*indexed, "ask", "--search", "--json", "12 brigades"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["found"] and "12 brigades" in result["passages"][0]["passage"]
+    assert result["found"] and result["relevant"] and "12 brigades" in result["passages"][0]["passage"]
+
+
+def test_a_search_below_the_relevance_bar_shows_passages_marked_as_such(
+    indexed: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*indexed, "ask", "What is the capital of Australia?"]) == 0
+    assert capsys.readouterr().out.startswith("Nothing relevant found")  # a question is refused...
+    assert main([*indexed, "ask", "--search", "What is the capital of Australia?"]) == 0
+    shown = capsys.readouterr().out  # ...a search shows the closest passages and says they fall below the bar
+    assert shown.startswith("Nothing passes the relevance bar") and "[1] " in shown
+    assert main([*indexed, "ask", "--search", "--json", "What is the capital of Australia?"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["found"] and not result["relevant"] and result["passages"]
 
 
 @pytest.mark.skipif(not SEED_QUESTIONS.exists(), reason="shared/eval not beside the checkout")

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import render
-from index.models import Answer, Citation, DocumentInfo
+from index.models import Answer, Citation, DocumentInfo, Passage, Search
 from tests.telegram_html import telegram_html_errors
 
 hostile_pieces = st.sampled_from(
@@ -106,3 +106,12 @@ def test_docs_list_is_always_valid(docs: list[DocumentInfo]) -> None:
 
 def test_nothing_found_has_no_markup_surprises() -> None:
     assert_valid([render.answer_message(Answer("q", False))])
+
+
+@FAST
+@given(hostile_text, hostile_text, st.booleans())
+def test_search_results_are_valid_and_say_when_they_fall_below_the_bar(title: str, text: str, relevant: bool) -> None:
+    passage = Passage("c#v#0", "d.txt", title, "2023", "", "d.txt", text, 0, len(text), 1, None, 0.4)
+    messages = render.search_messages(Search("q", (passage,), relevant))
+    assert_valid(messages)
+    assert messages[0].startswith("⚠️ Nothing passes the relevance bar") != relevant

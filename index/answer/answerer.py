@@ -10,7 +10,7 @@ from index.answer.extraction import build_answer, score_sentences
 from index.embedding import Embedder, load_embedder
 from index.ingest.indexer import Indexer
 from index.ingest.live import LiveCorpus
-from index.models import Answer, IndexStats, Passage
+from index.models import Answer, IndexStats, Passage, Search
 from index.search.retriever import RetrievalConfig, Retriever
 from index.settings import Settings
 from index.store.chroma import ChromaStore
@@ -114,7 +114,14 @@ class QuestionAnswerer:
         return boost
 
     def search(self, question: str, limit: int | None = None) -> list[Passage]:
+        """The passages relevant to `question`, best first; empty when none passes the relevance bar."""
         return self.retriever.search(sentence_case(clean_question(question)), limit or self.config.top_k)
+
+    def browse(self, question: str, limit: int | None = None) -> Search:
+        """The best passages for `question` even below the relevance bar, saying whether they pass it."""
+        question = clean_question(question)
+        retrieval = self.retriever.retrieve(sentence_case(question), limit or self.config.top_k, threshold=False)
+        return Search(question, retrieval.passages, retrieval.relevant)
 
     def stats(self) -> IndexStats:
         manifest = self.retriever.manifest

@@ -76,6 +76,7 @@ class LiveCorpus:
             return self._next
 
     def _refresh_forever(self) -> None:
+        _yield_to_answers()
         while True:
             with self._wanted:
                 while self._next is None:
@@ -244,6 +245,15 @@ class LiveCorpus:
             if not path.exists() or path.read_bytes() == data:
                 return path
         raise OSError(f"too many files named {name}")
+
+
+def _yield_to_answers() -> None:
+    """Run this thread (and the embedding threads it starts) at the lowest CPU priority: on a busy
+    machine, questions are answered first and indexing takes what is left."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # Linux: this thread only
+    except (AttributeError, OSError):  # another system: indexing competes as an equal
+        log.debug("could not lower the indexing thread's priority", exc_info=True)
 
 
 def _visible(change: object, path: str) -> bool:

@@ -63,6 +63,7 @@ class Retrieval:
 
     passages: tuple[Passage, ...]
     expand: Callable[[str], Sequence[tuple[str, float]]]
+    relevant: bool = True  # whether the best passage passes the relevance bar
 
 
 class _Snapshot:
@@ -172,9 +173,10 @@ class Retriever:
             passage = passage_from(chunk, document, score, dense_score, lexical_score)
             scored.append(replace(passage, score=score + boost(passage)) if boost else passage)
         scored.sort(key=lambda p: p.score, reverse=True)
-        if threshold and scored and not self._relevant(question, scored[: self.config.candidates], snapshot):
+        relevant = bool(scored) and self._relevant(question, scored[: self.config.candidates], snapshot)
+        if threshold and not relevant:
             scored = []
-        return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand)
+        return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, relevant)
 
     def _relevant(self, question: str, ranked: Sequence[Passage], snapshot: _Snapshot) -> bool:
         """Relevant unless the question names something the corpus never mentions, or no passage
