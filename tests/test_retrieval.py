@@ -43,6 +43,14 @@ def test_question_types() -> None:
     assert expected_answer("Combien de véhicules ?") is Expect.NUMBER
     assert expected_answer("Who is Ben Barry?") is Expect.PERSON
     assert expected_answer("Where did they meet?") is Expect.PLACE
+    # The question word that comes first says what is asked for, whatever verbs follow it.
+    assert expected_answer("Who will start the negotiations?") is Expect.PERSON
+    assert expected_answer("Qui a commencé la guerre ?") is Expect.PERSON
+    assert expected_answer("Dans quelle ville les présidents se sont-ils vus ?") is Expect.PLACE
+    assert expected_answer("Combien de soldats qui ont été formés ?") is Expect.NUMBER
+    assert expected_answer("Où les deux présidents se sont-ils rencontrés ?") is Expect.PLACE
+    assert expected_answer("The deployment will start?") is Expect.DATE
+    assert expected_answer("What did Putin say about the plan?") is Expect.QUOTE
     assert type_match(Expect.DATE, "Les installations seront prêtes les 7 et 8 juillet.") == 1.0
     assert type_match(Expect.NUMBER, "Ils ont abattu quatre des six missiles.") == 1.0
     assert type_match(Expect.DATE, "Il pleut beaucoup.") == 0.0

@@ -23,31 +23,33 @@ class Expect(Enum):
     ANY = "any"
 
 
-_QUESTION_TYPES: tuple[tuple[Expect, re.Pattern[str]], ...] = (
-    (
-        Expect.QUOTE,
-        re.compile(
-            r"\bwhat (else )?(did|does|has|have) [\w ]{1,30}(say|said|tell|told|declare)\b|"
-            r"\bqu'(a|ont|a-t-il|a-t-elle|ont-ils|ont-elles)( \w+){0,3} (dit|declare)\b|\bque dit\b"
-        ),
-    ),
+_QUOTE_QUESTION = re.compile(
+    r"\bwhat (else )?(did|does|has|have) [\w ]{1,30}(say|said|tell|told|declare)\b|"
+    r"\bqu'(a|ont|a-t-il|a-t-elle|ont-ils|ont-elles)( \w+){0,3} (dit|declare)\b|\bque dit\b"
+)
+# The words that ask for a kind of thing, in English and French (accents folded). The one that comes first
+# in the question is what it asks for: "Who will start the talks?" asks for a person, not a date.
+_ASKS_FOR: tuple[tuple[Expect, re.Pattern[str]], ...] = (
     (Expect.NUMBER, re.compile(r"\b(how (many|much)|combien|quel nombre|what number|what percentage)\b")),
     (
         Expect.DATE,
         re.compile(
-            r"\b(when|quand|what (date|day|year|time)|quelle (date|annee|heure)|depuis quand|"
-            r"a quel moment|how long|how soon|start|begin|commencer?a?i?t?)\b"
+            r"\b(when|quand|what (date|day|year|time)|quel(le)? (date|annee|jour|heure)|depuis quand|"
+            r"a quel moment|how long|how soon|(in|on) (what|which) (year|day|date))\b"
         ),
     ),
-    (Expect.PERSON, re.compile(r"^\s*(who|qui|whom)\b|\b(who|qui est|qui a|by whom|par qui)\b")),
+    (Expect.PERSON, re.compile(r"\b(who|whom|whose|qui|by whom|par qui)\b")),
     (
         Expect.PLACE,
         re.compile(
-            r"\b(where|ou (se|a|est|sont|ont|ils|elles)|dans quel(le)? (ville|pays|endroit)|"
-            r"in which (city|country|place))\b"
+            r"\b(where|d'ou|^ou|ou (se|a|est|sont|ont|ils|elles|il|elle|les|la|le)|"
+            r"(dans|de|pres de|vers) quel(le)? (ville|pays|endroit|region|lieu)|quel(le)? (ville|pays|region)|"
+            r"(in|near|from|to) (which|what) (city|country|place|town|region)|which (city|country|town|region))\b"
         ),
     ),
 )
+# Asked about the start of something without a question word for time ("the deployment will start…?").
+_STARTS = re.compile(r"\b(start|begin|commencer?a?i?t?)\b")
 _MONTHS = (
     "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre january february "
     "march april may june july august september october november december"
@@ -80,10 +82,16 @@ _ANSWER_WEIGHTS = {"lexical": 0.25, "type": 0.3}
 
 def expected_answer(question: str) -> Expect:
     folded = fold(question)
-    for expect, pattern in _QUESTION_TYPES:
-        if pattern.search(folded):
-            return expect
-    return Expect.ANY
+    if _QUOTE_QUESTION.search(folded):
+        return Expect.QUOTE
+    first = min(
+        ((found.start(), expect) for expect, pattern in _ASKS_FOR if (found := pattern.search(folded))),
+        default=None,
+        key=lambda hit: hit[0],
+    )
+    if first is not None:
+        return first[1]
+    return Expect.DATE if _STARTS.search(folded) else Expect.ANY
 
 
 def type_match(expect: Expect, sentence: str) -> float:
