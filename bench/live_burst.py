@@ -21,7 +21,7 @@ from pathlib import Path
 
 from index.answer.answerer import QuestionAnswerer, build
 from index.evaluation import load_questions, percentile
-from index.ingest.live import Added, LiveCorpus
+from index.live import Added, LiveCorpus
 from index.settings import Settings
 
 EXTERNAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval-external"

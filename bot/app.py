@@ -27,7 +27,7 @@ from bot.shortcuts import load_shortcuts
 from index.answer.answerer import QuestionAnswerer
 from index.answer.conversation import Memory
 from index.errors import ConfigError
-from index.ingest.live import LiveCorpus
+from index.live import LiveCorpus
 from index.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from bot.downloads import DownloadFailed, fetch_document
 from bot.sending import is_transport_error, send_all, send_html, with_retry
 from bot.services import BotServices
 from bot.shortcuts import suggest
-from index.ingest.live import UPLOADABLE, Added, LiveCorpus, safe_name, unsupported_upload
+from index.live import UPLOADABLE, Added, LiveCorpus, safe_name, unsupported_upload
 from index.models import Answer, IndexStats
 from index.text import clean_question
 

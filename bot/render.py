@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResu
 from telegram.constants import ParseMode
 
 from index import errors
-from index.ingest.live import Added
+from index.live import Added
 from index.models import Answer, Citation, DocumentInfo, IndexStats, Search
 
 MAX_MESSAGE = 4096

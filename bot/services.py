@@ -14,7 +14,7 @@ from bot.access import AllowList, RateLimiter
 from bot.shortcuts import Shortcut
 from index.answer.answerer import QuestionAnswerer
 from index.answer.conversation import Memory, Turn
-from index.ingest.live import LiveCorpus
+from index.live import LiveCorpus
 from index.models import Answer
 
 T = TypeVar("T")

@@ -16,7 +16,7 @@ from bot.app import build_application
 from bot.settings import BotSettings
 from devtools import fake_telegram as tg
 from index.answer.answerer import QuestionAnswerer
-from index.ingest.live import LiveCorpus
+from index.live import LiveCorpus
 
 TOKEN = "123456:TEST-token_value-abcdef"
 

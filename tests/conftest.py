@@ -11,7 +11,7 @@ import pytest
 from index.answer.answerer import QuestionAnswerer
 from index.embedding import Embedder, load_embedder
 from index.ingest.indexer import Indexer
-from index.ingest.live import LiveCorpus
+from index.live import LiveCorpus
 from index.search.retriever import Retriever
 from index.settings import Settings
 from index.store.memory import MemoryStore

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from devtools import fake_telegram as tg
 from index.answer.answerer import QuestionAnswerer
-from index.ingest.live import LiveCorpus
+from index.live import LiveCorpus
 from tests.bot_harness import running_bot
 
 ADMIN, MEMBER = 501, 502

@@ -10,7 +10,7 @@ import pytest
 
 from index.answer.answerer import QuestionAnswerer
 from index.errors import IndexNotBuiltError
-from index.ingest.live import LiveCorpus, safe_name
+from index.live import LiveCorpus, safe_name
 from index.models import IndexReport
 from tests.fakes import minimal_pdf
 

@@ -9,7 +9,7 @@ from index.answer.conversation import Reading, Turn, follow_up_context, read
 from index.answer.extraction import build_answer, score_sentences
 from index.embedding import Embedder, load_embedder
 from index.ingest.indexer import Indexer
-from index.ingest.live import LiveCorpus
+from index.live import LiveCorpus
 from index.models import Answer, IndexStats, Passage, Search
 from index.search.retriever import RetrievalConfig, Retriever
 from index.settings import Settings

@@ -1,1 +1,1 @@
-"""From files to stored chunks: loading, chunking, per-document backgrounds, the indexer, the live corpus."""
+"""From files to stored chunks: loading, chunking, per-document backgrounds, the indexer."""
