@@ -24,7 +24,7 @@ from bot.sending import is_transport_error, send_all, send_html, with_retry
 from bot.services import BotServices
 from bot.shortcuts import suggest
 from index.live import UPLOADABLE, Added, LiveCorpus, safe_name, unsupported_upload
-from index.models import Answer, IndexStats
+from index.models import IndexStats
 from index.text import clean_question
 
 log = logging.getLogger(__name__)
@@ -114,8 +114,7 @@ async def respond(update: Update, context: Context, question: str, search: bool 
     typing.cancel()
     answer = turn.answer
     markup = None
-    if answer.answered or not answer.continuation:  # "more" with nothing left keeps the conversation as it was
-        svc.memory.put(conversation, turn)
+    svc.memory.remember(conversation, turn)
     if answer.answered:
         markup = render.answer_buttons(svc.recent.put(answer))
     await send_html(message, render.answer_message(answer), markup)
@@ -202,24 +201,18 @@ def _conversation(update: Update, message: Message) -> tuple[int, int]:
     return message.chat_id, asker(update)
 
 
-def _last_answer(update: Update, context: Context, message: Message) -> Answer | None:
-    """The last answer given to this user in this chat (while the conversation is remembered)."""
-    turn = services(context).memory.last(_conversation(update, message))
-    return turn.answer if turn else None
-
-
 @admitted
 async def source_command(update: Update, context: Context, message: Message) -> None:
-    answer = _last_answer(update, context, message)
-    if answer is None or not answer.citations:
+    turn = services(context).memory.last(_conversation(update, message))  # however old
+    cited = turn.citations if turn else {}
+    if not cited:
         await send_html(message, "Ask a question first; then /source N shows citation N in full.")
         return
     raw = _args(context).strip() or "1"
     number = int(raw) if raw.isdecimal() and raw.isascii() else 0  # "²" is a digit, not a number
-    cited = {c.number: c for c in answer.citations}  # "more" goes on numbering: [4], [5], [6]
     if number not in cited:
         low, high = min(cited), max(cited)
-        await send_html(message, f"Your last answer has citations {low} to {high}: try /source {low}.")
+        await send_html(message, f"Your last answers have citations {low} to {high}: try /source {low}.")
         return
     await send_all(message, render.source_messages(cited[number]))
 

@@ -194,8 +194,7 @@ def _chat(answerer: QuestionAnswerer, follow_up_seconds: float) -> int:
             continue
         try:
             turn = answerer.reply(question, memory.get("chat"))
-            if turn.answer.answered or not turn.answer.continuation:
-                memory.put("chat", turn)
+            memory.remember("chat", turn)
             print(render.answer_text(turn.answer))
         except CorpusbotError as exc:
             print(f"corpusbot: {explain(exc)}")

@@ -146,3 +146,35 @@ def test_more_continues_with_the_next_passages_then_says_when_there_are_none(ans
     nothing_before = answerer.reply("more")
     assert nothing_before.answer.continuation and not nothing_before.answer.answered
     assert nothing_before.answer.about == ""
+
+
+def test_after_a_refusal_there_is_nothing_to_follow_up_on_or_continue(answerer: QuestionAnswerer) -> None:
+    refused = answerer.reply("What is the boiling point of mercury on Neptune?")
+    assert not refused.answer.answered
+    follow = answerer.reply("and when?", refused)
+    assert follow.answer.about == "" and follow.answer == answerer.ask("and when?")
+    more = answerer.reply("more", refused)
+    assert more.answer.continuation and not more.answer.answered and more.answer.about == ""  # "ask first"
+
+
+def test_a_message_of_one_endless_word_leans_on_nothing() -> None:
+    assert read("x" * 4090) is Reading.STANDALONE
+    assert read("and " + "x" * 100) is Reading.STANDALONE
+
+
+def test_every_citation_shown_in_a_thread_stays_numbered(answerer: QuestionAnswerer) -> None:
+    first = answerer.reply("When did the gamma lake freeze?")
+    second = answerer.reply("more", first)
+    third = answerer.reply("more", second)
+    assert sorted(third.citations) == list(range(1, 1 + len(third.citations))) and len(third.citations) > 6
+    assert third.citations[4] == second.answer.citations[0] and third.citations[1] == first.answer.citations[0]
+
+
+def test_memory_keeps_the_thread_when_more_finds_nothing_more() -> None:
+    memory = Memory(60.0)
+    found = Turn("q", "", "q", Answer("q", True), 3)
+    memory.remember("chat", found)
+    memory.remember("chat", Turn("more", "", "q", Answer("q", False, continuation=True), 3))
+    assert memory.get("chat") == found
+    memory.remember("chat", Turn("other", "", "other", Answer("other", False), 0))
+    assert memory.get("chat") is not None and memory.get("chat").question == "other"  # type: ignore[union-attr]

@@ -36,6 +36,15 @@ def test_lexical_ignores_stopwords_and_unknown_words() -> None:
     assert index.search("xylophone quantum", 3) == []
 
 
+def test_words_in_a_script_the_corpus_never_uses_do_not_count_against_a_question() -> None:
+    index = LexicalIndex(DOCS.values())
+    plain = index.search("Where did Lukashenko meet Putin?", 3)
+    with_arabic = index.search("Where did Lukashenko meet Putin? أين التقى الرئيسان", 3)
+    assert plain and [h.coverage for h in with_arabic] == [h.coverage for h in plain]
+    missing = index.search("Where did Lukashenko meet Xylophonist?", 3)  # an unknown word in its script does
+    assert missing[0].coverage < plain[0].coverage
+
+
 def test_question_types() -> None:
     assert expected_answer("When does the deployment start?") is Expect.DATE
     assert expected_answer("Quand commence le déploiement ?") is Expect.DATE

@@ -51,6 +51,8 @@ class QuestionAnswerer:
         question that stands on its own is answered exactly as `ask` would."""
         question = clean_question(question)
         reading = read(question)
+        if previous is not None and not previous.answer.answered and not previous.answer.continuation:
+            previous = None  # the question was refused: there is nothing to follow up on or continue
         if reading is Reading.MORE:
             if previous is None:
                 return Turn(question, "", "", Answer(question, False, continuation=True), 0)
@@ -67,7 +69,8 @@ class QuestionAnswerer:
         answer = self._answer(
             previous.question, previous.context, previous, about=previous.topic, skip=shown, continuation=True
         )
-        return replace(previous, answer=answer, shown=shown + len(answer.citations))
+        earlier = (*previous.earlier, *previous.answer.citations)
+        return replace(previous, answer=answer, shown=shown + len(answer.citations), earlier=earlier)
 
     def _answer(
         self,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from enum import Enum
 
-from index.models import Answer
+from index.models import Answer, Citation
 from index.search.relevance import question_names
 from index.text import STOPWORDS, fold, words
 
@@ -73,12 +73,15 @@ QUESTION_WORDS = frozenset(
 )
 
 
+_LONGEST_WORD = 40
+
+
 def read(question: str) -> Reading:
     """Whether `question` continues the previous one; a question that names its topic stands alone."""
     tokens = words(question)
     if " ".join(tokens) in _MORE:
         return Reading.MORE
-    if not tokens:
+    if not tokens or any(len(token) > _LONGEST_WORD for token in tokens):  # "xxxx…": no words to lean on
         return Reading.STANDALONE
     if _CONNECTOR.match(fold(question).strip(" ¿¡\"'«")):
         return Reading.FOLLOW_UP
@@ -122,6 +125,12 @@ class Turn:
     topic: str
     answer: Answer
     shown: int
+    earlier: tuple[Citation, ...] = ()  # what "more" showed before this answer, in this thread
+
+    @property
+    def citations(self) -> dict[int, Citation]:
+        """Every citation shown in this thread by its number ("more" goes on numbering: [4], [5], [6])."""
+        return {c.number: c for c in (*self.earlier, *self.answer.citations)}
 
     @property
     def query(self) -> str:
@@ -173,6 +182,12 @@ class Memory:
         """The conversation's last turn however old (what `/source` shows), until forgotten or crowded out."""
         found = self._turns.get(key)
         return found[1] if found else None
+
+    def remember(self, key: Hashable, turn: Turn) -> None:
+        """Keep `turn` as the conversation's last, unless it is a "more" that found nothing more (the
+        thread stays where it was)."""
+        if turn.answer.answered or not turn.answer.continuation:
+            self.put(key, turn)
 
     def put(self, key: Hashable, turn: Turn) -> None:
         self._turns[key] = (self._clock(), turn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ class LexicalIndex:
             if len(term) >= 3 and not has_digit(term):
                 buckets[(term[0], len(term))].append(term)
         self._buckets = dict(buckets)
+        self._scripts = {_script(term) for term in self._postings}
         self.expand = lru_cache(maxsize=50_000)(self._expand)
 
     def _idf_for(self, df: int) -> float:
@@ -103,6 +105,8 @@ class LexicalIndex:
         best_possible = 0.0
         for term in query_terms:
             expansions = self.expand(term)
+            if not expansions and _script(term) not in self._scripts:
+                continue  # a word in a script the corpus never uses (Arabic next to English) says nothing of it
             # A term the corpus lacks still counts in the denominator, as a very rare term.
             best_possible += max((self._idf[t] * w for t, w in expansions), default=self._idf_for(0)) * (K1 + 1)
             for expansion, weight in expansions:
@@ -136,3 +140,8 @@ class LexicalIndex:
     def _gain(self, term: str, weight: float, positions: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """BM25 contribution of `term` to the chunks at `positions`, which contain it `tf` times."""
         return weight * self._idf[term] * tf * (K1 + 1) / (tf + self._norm[positions])
+
+
+def _script(term: str) -> str:
+    """The writing system of a term's first letter ("LATIN", "ARABIC", "CYRILLIC", "DIGIT"…)."""
+    return unicodedata.name(term[0], "?").split(" ")[0] if term else "?"
