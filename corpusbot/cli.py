@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,11 +98,25 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     from index.answer.answerer import build
 
+    if not settings.chroma_host:  # the embedded index: know at once whether another process holds it
+        from index.store import locking
+
+        locking.acquire(settings.index_dir, settings.index_lock_wait, on_wait=_say_waiting(settings))
     components = build(settings)
     try:
         return _run_core(args, settings, components)
     finally:
         components.store.close()  # let go of the embedded index as soon as the command is done
+
+
+def _say_waiting(settings: Settings) -> Callable[[str], None]:
+    def say(holder: str) -> None:
+        print(
+            f"corpusbot: the index is in use by {holder}; waiting up to {settings.index_lock_wait:g} s…",
+            file=sys.stderr,
+        )
+
+    return say
 
 
 def _run_core(args: argparse.Namespace, settings: Settings, components: Components) -> int:

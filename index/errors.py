@@ -59,10 +59,16 @@ class LoaderError(CorpusbotError):
 class IndexBusyError(CorpusbotError):
     """Another process holds the embedded index; it serves one process at a time."""
 
-    def __init__(self, folder: object, holder: str) -> None:
-        super().__init__(
-            f"The index at {folder} is in use by another corpusbot process: {holder}. The embedded index "
-            "serves one process at a time; wait for it to finish (or stop it), or run a Chroma server "
-            "(CHROMA_HOST) to share one index between several processes."
-        )
+    def __init__(self, folder: object, holder: str, serving: bool = False) -> None:
+        if serving:
+            super().__init__(
+                f"The index at {folder} is held by a running bot or chat: {holder}. The embedded index serves "
+                "one process at a time, and a bot keeps it for as long as it runs."
+            )
+        else:
+            super().__init__(
+                f"The index at {folder} is in use by another corpusbot process: {holder}. The embedded index "
+                "serves one process at a time."
+            )
         self.holder = holder
+        self.serving = serving

@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -30,11 +31,18 @@ def holder(folder: Path) -> str:
         return "unknown process"
 
 
-def acquire(folder: Path, wait_seconds: float) -> None:
+def serves(holder: str) -> bool:
+    """Whether the holder is a bot or a chat: it keeps the index for as long as it runs."""
+    command = holder.partition("(")[2].partition(")")[0].split()
+    return "serve" in command or "chat" in command
+
+
+def acquire(folder: Path, wait_seconds: float, on_wait: Callable[[str], None] = lambda holder: None) -> None:
     """Hold the exclusive lock on `folder` for the rest of this process (or until `release`).
 
-    Re-entrant within one process. Waits up to `wait_seconds` for another process to let go, then
-    raises `IndexBusyError` naming it. The OS drops the lock when the holder exits, even on kill -9.
+    Re-entrant within one process. Waits up to `wait_seconds` for another process to let go (telling
+    `on_wait` who it waits for), then raises `IndexBusyError` naming it; at once when the holder is a
+    bot or a chat, which never lets go. The OS drops the lock when the holder exits, even on kill -9.
     """
     folder = folder.resolve()
     with _guard:
@@ -43,14 +51,19 @@ def acquire(folder: Path, wait_seconds: float) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + wait_seconds
+        told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                held_by = holder(folder)
+                if time.monotonic() >= deadline or serves(held_by):
                     os.close(fd)
-                    raise IndexBusyError(folder, holder(folder)) from None
+                    raise IndexBusyError(folder, held_by, serves(held_by)) from None
+                if not told:
+                    on_wait(held_by)
+                    told = True
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.pwrite(fd, _describe_self().encode(), 0)
