@@ -197,17 +197,43 @@ class LiveCorpus:
             return None
 
     def watch(self, stop: threading.Event, on_change: Callable[[IndexReport], None] = lambda _: None) -> None:
-        """Re-index whenever files in the folder change (debounced), until `stop` is set."""
+        """Re-index whenever files in the folder change (debounced), until `stop` is set. A folder that is
+        deleted is waited for; once it is back, what it holds is indexed and watched again."""
         from watchfiles import watch
 
-        for changes in watch(self.corpus_dir, stop_event=stop, debounce=400, step=100, watch_filter=_visible):
-            log.info("corpus changed (%d file event(s)): re-indexing", len(changes))
-            try:
-                on_change(self.refresh_soon().result())
-            except IndexBusyError as exc:  # several bots on one Chroma server: another one is the writer
-                log.info("not re-indexing here: %s; its new generation is picked up within 30 s", exc.holder)
-            except Exception:  # a bad moment (a file half-copied) must not end the watch
-                log.exception("re-indexing after a change failed; the previous index keeps answering")
+        returned = False
+        while not stop.is_set():
+            if not self.corpus_dir.is_dir():
+                stop.wait(0.5)
+                continue
+            if returned:
+                log.info("the corpus folder %s is back: indexing it", self.corpus_dir)
+                self._reindex(on_change)
+            changes_seen = watch(
+                self.corpus_dir,
+                stop_event=stop,
+                debounce=400,
+                step=100,
+                watch_filter=_visible,
+                rust_timeout=1000,
+                yield_on_timeout=True,  # an empty batch every second: time to see the folder go
+            )
+            for changes in changes_seen:
+                if not self.corpus_dir.is_dir():
+                    log.warning("the corpus folder %s is gone: the index answers as it was", self.corpus_dir)
+                    returned = True
+                    break
+                if changes:
+                    log.info("corpus changed (%d file event(s)): re-indexing", len(changes))
+                    self._reindex(on_change)
+
+    def _reindex(self, on_change: Callable[[IndexReport], None]) -> None:
+        try:
+            on_change(self.refresh_soon().result())
+        except IndexBusyError as exc:  # several bots on one Chroma server: another one is the writer
+            log.info("not re-indexing here: %s; its new generation is picked up within 30 s", exc.holder)
+        except Exception:  # a bad moment (a file half-copied) must not end the watch
+            log.exception("re-indexing after a change failed; the previous index keeps answering")
 
     def start_watching(self, on_change: Callable[[IndexReport], None] = lambda _: None) -> threading.Event:
         """Watch in a background thread; set the returned event to stop."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -79,6 +80,30 @@ def test_the_watcher_indexes_files_dropped_into_the_folder(
         (corpus / "tunnel.txt").unlink()
         assert changed.wait(20)
         assert "tunnel.txt" not in answerer.retriever.manifest.docs
+    finally:
+        stop.set()
+
+
+def test_a_corpus_folder_deleted_and_made_again_is_watched_again(
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live_corpus
+    stop = corpus_live.start_watching()
+    try:
+        time.sleep(0.3)  # the watcher starts in its thread
+        shutil.rmtree(corpus)
+        time.sleep(1.5)  # it sees the folder go
+        assert answerer.ask("When was the alpha reactor inspected?").answered  # the index answers as it was
+        corpus.mkdir()
+        (corpus / "tunnel.txt").write_text("The gamma tunnel was dug in June by the Okafor crew.", encoding="utf-8")
+        deadline = time.monotonic() + 20
+        while "tunnel.txt" not in answerer.retriever.manifest.docs and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert set(answerer.retriever.manifest.docs) == {"tunnel.txt"}
+        (corpus / "bridge.txt").write_text("The beta bridge was painted blue in May.", encoding="utf-8")
+        while "bridge.txt" not in answerer.retriever.manifest.docs and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "bridge.txt" in answerer.retriever.manifest.docs  # and watched again
     finally:
         stop.set()
 
