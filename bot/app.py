@@ -149,6 +149,9 @@ def build_application(
     application.add_handler(
         MessageHandler(messages & filters.ChatType.PRIVATE & filters.Document.ALL, handlers.document_upload)
     )
+    application.add_handler(
+        MessageHandler(messages & filters.ChatType.GROUPS & filters.Document.ALL, handlers.group_upload)
+    )
     posts = filters.UpdateType.CHANNEL_POSTS & ~filters.COMMAND  # an edit to no text at all removes the post
     application.add_handler(MessageHandler(posts, handlers.channel_post_ingest))
     application.add_handler(CommandHandler("docs", handlers.docs_command, filters=messages))

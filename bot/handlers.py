@@ -116,7 +116,7 @@ async def respond(update: Update, context: Context, question: str, search: bool 
     markup = None
     svc.memory.remember(conversation, turn)
     if answer.answered:
-        markup = render.answer_buttons(svc.recent.put(answer))
+        markup = render.answer_buttons(svc.recent.put(message.chat_id, answer))
     await send_html(message, render.answer_message(answer), markup)
 
 
@@ -275,6 +275,14 @@ def _admins_corpus(update: Update, context: Context) -> LiveCorpus | None:
     return svc.live if user is not None and user.id in svc.admins else None
 
 
+async def group_upload(update: Update, context: Context) -> None:
+    """An admin's file in a group is not added (anyone there could send one): say where it would be."""
+    message = update.effective_message
+    if message is None or _admins_corpus(update, context) is None:
+        return
+    await send_html(message, "📄 To add a document, send it to me in a private chat.")
+
+
 async def document_upload(update: Update, context: Context) -> None:
     """An admin sends a file in private: it joins the corpus under a safe name and is indexed at once."""
     message = update.effective_message
@@ -362,7 +370,7 @@ async def button(update: Update, context: Context) -> None:
         await with_retry(lambda: query.answer(f"⏳ Please wait {int(wait) + 1} s and try again."))
         return
     action, _, key = (query.data or "").partition(":")
-    answer = svc.recent.get(key)
+    answer = svc.recent.get(key, chat.id if chat else None)
     if answer is None or action not in {"more", "full"}:
         await with_retry(lambda: query.answer("This answer has expired — please ask again."))
         return

@@ -25,18 +25,21 @@ class RecentAnswers:
     """The last answers, by short key, for the inline buttons (bounded, oldest dropped first)."""
 
     def __init__(self, capacity: int = 2000) -> None:
-        self._items: OrderedDict[str, Answer] = OrderedDict()
+        self._items: OrderedDict[str, tuple[int, Answer]] = OrderedDict()
         self._capacity = capacity
 
-    def put(self, answer: Answer) -> str:
+    def put(self, chat_id: int, answer: Answer) -> str:
+        """Keep `answer`, sent in `chat_id`; the key its buttons carry."""
         key = secrets.token_urlsafe(8)
-        self._items[key] = answer
+        self._items[key] = (chat_id, answer)
         while len(self._items) > self._capacity:
             self._items.popitem(last=False)
         return key
 
-    def get(self, key: str) -> Answer | None:
-        return self._items.get(key)
+    def get(self, key: str, chat_id: int | None) -> Answer | None:
+        """The answer behind `key`, only in the chat it was sent to (a key copied elsewhere finds nothing)."""
+        found = self._items.get(key)
+        return found[1] if found is not None and found[0] == chat_id else None
 
 
 @dataclass

@@ -131,6 +131,10 @@ async def test_buttons_more_sources_and_full_passage(bot: Running) -> None:
     bot.api.push(tg.callback("more:expired", 41, shown))
     calls = await bot.api.wait_for(lambda c: c.method == "answerCallbackQuery", count=3)
     assert "expired" in calls[-1].params["text"]
+    # A button's key copied under a message in another chat shows nothing of this chat's answer.
+    bot.api.push(tg.callback(more, 42, tg.bot_message(reply.params["text"], chat_id=42)))
+    calls = await bot.api.wait_for(lambda c: c.method == "answerCallbackQuery", count=4)
+    assert "expired" in calls[-1].params["text"] and not bot.api.sent(chat_id=42)
 
 
 async def test_source_command_shows_citation_in_full(bot: Running) -> None:

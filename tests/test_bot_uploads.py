@@ -195,3 +195,19 @@ async def test_a_burst_of_posts_is_all_on_disk_and_questions_are_answered_meanwh
         assert len(list((corpus / "telegram").iterdir())) == 150  # every acknowledged post is on disk
         await indexed(corpus_live)
     assert len(answerer.retriever.manifest.docs) == 151
+
+
+async def test_an_admins_file_in_a_group_gets_a_hint_and_is_never_fetched(
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
+) -> None:
+    corpus_live, answerer = live_corpus
+    async with running_bot(answerer, live=corpus_live, admin_user_ids=(ADMIN,)) as bot:
+        upload = tg.document(bot.api.add_file(b"The iota weir.", "weir.txt"), "weir.txt", 14, ADMIN)
+        upload["message"]["chat"] = tg.chat(-4001, "group")
+        reply = await bot.reply_to(upload, -4001)
+        assert "send it to me in a private chat" in reply.params["text"]
+        member = tg.document(bot.api.add_file(b"x", "x.txt"), "x.txt", 1, MEMBER)
+        member["message"]["chat"] = tg.chat(-4001, "group")
+        await bot.settled(bot.push(member))
+        assert len(bot.api.sent(chat_id=-4001)) == 1  # members' files in a group are no business of the bot
+        assert [c for c in bot.api.calls if c.method in {"getFile", "download"}] == []

@@ -105,6 +105,23 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
     assert report.documents == 0 and "symbolic link" in report.skipped[0].reason
 
 
+def test_a_document_swapped_for_a_link_outside_the_corpus_is_answered_no_more(
+    settings: Settings, corpus: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "secret.txt").write_text("secret-token-from-elsewhere", encoding="utf-8")
+    (corpus / "notes.txt").write_text("The beta bridge was painted blue.", encoding="utf-8")
+    (corpus / "other.txt").write_text("The alpha reactor was inspected in March.", encoding="utf-8")
+    components = build(settings, embedder=HashingEmbedder())
+    components.indexer().run(corpus)
+    (corpus / "notes.txt").unlink()
+    (corpus / "notes.txt").symlink_to(tmp_path / "secret.txt")
+    report = components.indexer().run(corpus)
+    assert report.removed == ("notes.txt",) and "outside the corpus" in report.skipped[0].reason
+    assert all(
+        p.doc_id != "notes.txt" for p in components.answerer().retriever.search("beta bridge", 5, threshold=False)
+    )
+
+
 def test_a_damaged_index_says_so_and_rebuild_always_works(settings: Settings, corpus: Path) -> None:
     for name, text in GOOD.items():
         (corpus / name).write_text(text, encoding="utf-8")

@@ -69,6 +69,7 @@ class _Scan:
     changed: list[Document] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     skipped: list[SkippedFile] = field(default_factory=list)
+    not_followed: set[str] = field(default_factory=set)  # links that lead outside, dangle or loop
 
 
 class Indexer:
@@ -104,8 +105,9 @@ class Indexer:
         changed = scan.changed
         version = scan.versions
         changed_ids = {d.doc_id for d in changed}
-        # A file that exists but could not be read keeps its previous version: nothing is lost.
-        unreadable = {s.path for s in scan.skipped}
+        # A file that exists but could not be read keeps its previous version: nothing is lost. A link that
+        # must not be followed (outside the corpus, broken) is no document any more.
+        unreadable = {s.path for s in scan.skipped} - scan.not_followed
         kept = {doc_id: info for doc_id, info in old_docs.items() if doc_id in unreadable}
         present = set(version)
         removed = sorted(doc_id for doc_id in old_docs if doc_id not in present and doc_id not in kept)
@@ -186,6 +188,7 @@ class Indexer:
             doc_id = entry.doc_id
             try:
                 if entry.problem:
+                    scan.not_followed.add(doc_id)
                     raise LoaderError(entry.problem)
                 data = read_file(entry.path, self._max_file_bytes)
                 version = version_key(content_hash(data), self._chunk_size, self._chunk_overlap)
