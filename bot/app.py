@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
@@ -18,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import handlers, render
 from bot.access import AllowList, RateLimiter
 from bot.sending import with_retry
 from bot.services import BotServices
@@ -111,6 +112,15 @@ def build_application(
     )
 
     async def post_init(application: Application) -> None:
+        if live is not None:  # uploads a killed bot never confirmed: tell their senders what became of them
+            for upload, added in live.interrupted_uploads():
+                text = render.added_message(upload.name, added, after_restart=True)
+                try:
+                    await with_retry(
+                        functools.partial(application.bot.send_message, upload.sender, text, parse_mode="HTML")
+                    )
+                except Exception:
+                    log.warning("could not tell %s about an interrupted upload", upload.sender, exc_info=True)
         commands = [BotCommand(name, text[:256]) for name, text in handlers.BUILTIN_COMMANDS.items()]
         commands += [BotCommand(s.name, s.description) for s in shortcuts.values()]
         try:

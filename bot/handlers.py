@@ -306,7 +306,8 @@ async def document_upload(update: Update, context: Context) -> None:
         log.warning("upload of %r not downloaded: %s", name[:200], exc)
         await send_html(message, render.added_message(name, Added(problem=str(exc))))
         return
-    added = await services(context).change_corpus(lambda: live.add(name, data))
+    sender = message.chat_id
+    added = await services(context).change_corpus(lambda: live.add(name, data, sender))
     await send_html(message, render.added_message(name, added))
 
 

@@ -202,10 +202,17 @@ def stats_message(stats: IndexStats) -> str:
     )
 
 
-def added_message(name: str, added: Added) -> str:
-    """The reply to an uploaded document: what was indexed, or why nothing was."""
+def added_message(name: str, added: Added, after_restart: bool = False) -> str:
+    """The reply to an uploaded document: what was indexed, or why nothing was (`after_restart`: told
+    by the next bot process, the one that received it having stopped before it could answer)."""
     if added.document is None:
         return f"❌ Not added: {file_name(name)} — {escaped_clip(added.problem, 500)}. Nothing was added."
+    if after_restart:
+        doc = added.document
+        return (
+            f"✅ {file_name(name)}, sent before the bot restarted, was added as <code>{escape(doc.doc_id)}</code> "
+            f"({passage_count(doc.chunks)}). It can be asked about now."
+        )
     doc = added.document
     date = f", {escape(doc.date)}" if doc.date else ""
     return (

@@ -17,6 +17,7 @@ from index.errors import IndexBusyError, IndexNotBuiltError
 from index.ingest.indexer import Indexer
 from index.models import DocumentInfo, IndexReport
 from index.search.retriever import Retriever
+from index.uploads import PendingUpload, UploadJournal
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ def safe_name(file_name: str) -> str:
     return f"{slug}{suffix.lower()}"
 
 
+_INTERRUPTED = "the bot stopped while adding it; please send it again"
+
+
 def unsupported_upload() -> str:
     return f"only {', '.join(UPLOADABLE)} files can be added"
 
@@ -52,8 +56,16 @@ class LiveCorpus:
     while a refresh runs (a burst of channel posts, uploads, file events) share the next one: a file is
     on disk at once, and a burst costs a few refreshes, not one per file."""
 
-    def __init__(self, indexer: Indexer, retriever: Retriever, corpus_dir: Path, max_bytes: int) -> None:
+    def __init__(
+        self,
+        indexer: Indexer,
+        retriever: Retriever,
+        corpus_dir: Path,
+        max_bytes: int,
+        journal: UploadJournal | None = None,
+    ) -> None:
         self._indexer = indexer
+        self._journal = journal  # uploads under way, for a process killed mid-upload to tell their senders
         self._retriever = retriever
         self.corpus_dir = corpus_dir
         self._root = corpus_dir.resolve()  # where every file we write or remove must stay
@@ -116,20 +128,42 @@ class LiveCorpus:
                 len(report.removed),
             )
 
-    def add(self, file_name: str, data: bytes) -> Added:
+    def add(self, file_name: str, data: bytes, sender: int | None = None) -> Added:
         """Store an uploaded file under a safe name in the corpus and index it; a file that cannot be
-        used is removed again, and nothing else changes."""
+        used is removed again, and nothing else changes. With a `sender`, the upload is journalled until
+        done, so that if this process dies meanwhile the next one can tell them (`interrupted_uploads`)."""
         name = safe_name(file_name)
         if not name.endswith(UPLOADABLE):
             return Added(problem=unsupported_upload())
         if len(data) > self.max_bytes:
             return Added(problem=f"the file is larger than {self.max_bytes / 1e6:g} MB")
         path = self._free_path(name, data)
-        added = self._indexed(self._write(path, data), self.refresh_soon().result())
-        if added.problem:  # an unusable file leaves nothing behind
-            path.unlink(missing_ok=True)
-            self.refresh_soon().result()
-        return added
+        doc_id = path.relative_to(self._root).as_posix()
+        token = self._journal.begin(sender, file_name, doc_id) if self._journal and sender is not None else None
+        try:
+            added = self._indexed(self._write(path, data), self.refresh_soon().result())
+            if added.problem:  # an unusable file leaves nothing behind
+                path.unlink(missing_ok=True)
+                self.refresh_soon().result()
+            return added
+        finally:
+            if token is not None and self._journal is not None:
+                self._journal.end(token)
+
+    def interrupted_uploads(self) -> list[tuple[PendingUpload, Added]]:
+        """Uploads a previous process began and never confirmed (it was killed), with what became of each
+        now that the folder has been caught up on: indexed, or not in the corpus."""
+        if self._journal is None:
+            return []
+        left = self._journal.take_left_over()
+        try:
+            docs = self._retriever.manifest.docs if left else {}
+        except IndexNotBuiltError:
+            docs = {}
+        return [
+            (upload, Added(document=docs[upload.doc_id]) if upload.doc_id in docs else Added(problem=_INTERRUPTED))
+            for upload in left
+        ]
 
     def put(self, doc_id: str, data: bytes) -> Future[Added]:
         """Write (or replace) the document `doc_id` — a path of our own making, e.g. a channel post's — now,

@@ -8,6 +8,7 @@ from pathlib import Path
 from devtools import fake_telegram as tg
 from index.answer.answerer import QuestionAnswerer
 from index.live import LiveCorpus
+from index.uploads import UploadJournal
 from tests.bot_harness import running_bot
 
 ADMIN, MEMBER = 501, 502
@@ -211,3 +212,25 @@ async def test_an_admins_file_in_a_group_gets_a_hint_and_is_never_fetched(
         await bot.settled(bot.push(member))
         assert len(bot.api.sent(chat_id=-4001)) == 1  # members' files in a group are no business of the bot
         assert [c for c in bot.api.calls if c.method in {"getFile", "download"}] == []
+
+
+async def test_senders_of_uploads_a_killed_bot_never_confirmed_are_told_at_the_next_start(
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path, tmp_path: Path
+) -> None:
+    """What a bot killed mid-upload leaves: the journal of uploads under way, one file already in the
+    folder (caught up on at start), one never written. Each sender hears what became of theirs."""
+    corpus_live, answerer = live_corpus
+    journal = UploadJournal(tmp_path / "uploads-in-flight.json")
+    live = LiveCorpus(corpus_live._indexer, answerer.retriever, corpus, 1_000_000, journal)
+    journal.begin(ADMIN, "Tunnel report.txt", "tunnel-report.txt")
+    journal.begin(ADMIN + 1, "lost.txt", "lost.txt")
+    (corpus / "tunnel-report.txt").write_text("The gamma tunnel was dug by the Okafor crew.", encoding="utf-8")
+    live.catch_up()
+    async with running_bot(answerer, live=live, admin_user_ids=(ADMIN, ADMIN + 1)) as bot:
+        told = await bot.api.wait_for(lambda c: c.method == "sendMessage", count=2)
+        by_chat = {int(c.params["chat_id"]): c.params["text"] for c in told}
+        assert "sent before the bot restarted, was added" in by_chat[ADMIN] and "tunnel-report.txt" in by_chat[ADMIN]
+        assert "Not added: lost.txt" in by_chat[ADMIN + 1] and "send it again" in by_chat[ADMIN + 1]
+        upload = tg.document(bot.api.add_file(b"The iota weir was built in 1901.", "weir.txt"), "weir.txt", 32, ADMIN)
+        assert "Added" in (await bot.reply_to(upload, ADMIN)).params["text"]
+    assert journal.take_left_over() == []  # a finished upload leaves nothing to tell

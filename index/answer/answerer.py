@@ -16,6 +16,7 @@ from index.settings import Settings
 from index.store.chroma import ChromaStore
 from index.store.protocol import VectorStore
 from index.text import clean_question, sentence_case
+from index.uploads import UploadJournal
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,9 @@ class Components:
 
     def live(self, answerer: QuestionAnswerer) -> LiveCorpus:
         """The corpus folder kept in step with the index `answerer` answers from, while it answers."""
-        return LiveCorpus(self.indexer(), answerer.retriever, self.settings.corpus_dir, self.settings.max_file_bytes)
+        s = self.settings
+        journal = UploadJournal(s.index_dir / "uploads-in-flight.json")
+        return LiveCorpus(self.indexer(), answerer.retriever, s.corpus_dir, s.max_file_bytes, journal)
 
 
 def build(settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None) -> Components:
