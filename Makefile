@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= when does the deployment start?
 
-.PHONY: setup setup-dev index ask chat eval test lint bench bench-quality bench-large serve clean
+.PHONY: dictionaries setup setup-dev index ask chat eval test lint bench bench-quality bench-large serve clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,16 @@ $(VENV)/.dev: $(VENV)/.base
 	$(PY) -m pip install -q -e '.[st,dev]'
 	touch $@
 
-setup: $(VENV)/.base
-setup-dev: $(VENV)/.dev
+# The English-French dictionaries that bridge the two languages on the lexical side (optional, Debian
+# packages: installed when run as root, else a hint; without them cross-lingual questions do a bit worse).
+DICTIONARIES := dict-freedict-eng-fra dict-freedict-fra-eng
+dictionaries:
+	@dpkg -s $(DICTIONARIES) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DICTIONARIES) >/dev/null); } || \
+		echo "(optional, as root: apt-get install $(DICTIONARIES) -- an English-French bridge for cross-lingual questions)"
+
+setup: $(VENV)/.base dictionaries
+setup-dev: $(VENV)/.dev dictionaries
 
 index: setup
 	$(PY) -m corpusbot index

@@ -53,6 +53,7 @@ class Passage:
     score: float
     dense: float = 0.0
     lexical: float = 0.0
+    similarity: float = 0.0  # the raw cosine similarity to the question (dense hits; the lowest one's otherwise)
 
     @property
     def position(self) -> str:
@@ -187,6 +188,9 @@ class DocumentInfo:
     version: str  # hash of the file's bytes and the chunking parameters
     path: str = ""
     background: float | None = None  # mean similarity of unrelated questions to its chunks (index/ingest/background)
+    lang: str = ""  # "en", "fr", "?" for neither; "" when indexed before languages were told apart
+    # The same similarity for unrelated questions of each language (a model's pull towards its own language)
+    backgrounds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def test_a_passage_is_judged_against_its_own_kind_of_document_not_the_corpus_mix
     zebra, manual = manifest.docs["zebra.txt"].background, manifest.docs["manual-0.txt"].background
     assert zebra is not None and manual is not None and zebra < manifest.similarity_mean < manual
 
-    answerer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=1.6))
+    answerer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=1.6), language_shift=0.0)
     question = "How fast does a striped horse run?"
     best = answerer.retriever.retrieve(question, 1, threshold=False).passages[0]
     assert best.doc_id == "zebra.txt" and best.score < 1.6  # on the corpus-wide scale, it would be refused
@@ -181,3 +181,20 @@ def test_memory_store_filters_like_chroma() -> None:
     assert [chunk_id for chunk_id, _ in store.query(np.array([0, 0, 1.0]), 1)] == ["c"]
     store.delete_where({"version": {"$ne": ""}})
     assert store.count() == 0 and store.query(np.ones(3), 5) == []
+
+
+def test_a_question_is_answered_only_from_a_document_that_holds_its_names(corpus: Path) -> None:
+    """'Halvorsen' is a letter away from a name in one article; the passage that would answer comes from
+    another, which never mentions him: that is no answer about him."""
+    embedder = HashingEmbedder()
+    docs = {
+        "halvorson": "Lars Halvorson studies land warfare at an institute in London.",
+        "tour": "The Tour de France was won in July by a young cyclist after a long mountain stage.",
+        "rain": "Autumn rain fills the reservoirs of the valley every year.",
+    }
+    store = _index(corpus, docs, embedder)
+    question = "Which Tour de France stage was won by Lars Halvorsen?"
+    assert _answerer(embedder, store, relevance=RelevanceRule(grounded_names=False)).ask(question).answered
+    assert not _answerer(embedder, store).ask(question).answered
+    answer = _answerer(embedder, store).ask("What does Lars Halvorsen study in London?")
+    assert answer.answered and answer.citations[0].doc_id == "halvorson.txt"

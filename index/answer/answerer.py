@@ -52,9 +52,10 @@ class QuestionAnswerer:
         question that stands on its own is answered exactly as `ask` would."""
         question = clean_question(question)
         reading = read(question)
-        if previous is not None and not previous.answer.answered and not previous.answer.continuation:
-            previous = None  # the question was refused: there is nothing to follow up on or continue
+        refused = previous is not None and not previous.answer.answered and not previous.answer.continuation
         if reading is Reading.MORE:
+            if refused:  # nothing was shown: there is nothing to continue
+                previous = None
             if previous is None:
                 return Turn(question, "", "", Answer(question, False, continuation=True), 0)
             return self._more(previous)

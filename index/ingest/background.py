@@ -9,7 +9,7 @@ from index.embedding import Embedder
 # Everyday questions on topics unrelated to any particular corpus, in both languages users ask in.
 # At index time their similarity to a sample of the corpus's chunks gives "unrelated" a mean and a
 # spread for this model and this corpus; retrieval scores questions in those units.
-REFERENCE_QUESTIONS = (
+ENGLISH_REFERENCES = (
     "How do I reset my password?",
     "What is a good recipe for chocolate cake?",
     "Will it rain tomorrow afternoon?",
@@ -34,6 +34,8 @@ REFERENCE_QUESTIONS = (
     "How do you knit a scarf?",
     "What is the fastest way to defrost chicken?",
     "How do I make my phone battery last longer?",
+)
+FRENCH_REFERENCES = (
     "Comment réinitialiser mon mot de passe ?",
     "Quelle est la recette de la pâte à crêpes ?",
     "Va-t-il pleuvoir demain matin ?",
@@ -59,6 +61,8 @@ REFERENCE_QUESTIONS = (
     "Comment décongeler rapidement de la viande ?",
     "Comment économiser la batterie de mon téléphone ?",
 )
+REFERENCE_QUESTIONS = ENGLISH_REFERENCES + FRENCH_REFERENCES
+REFERENCE_LANGUAGES = ("en",) * len(ENGLISH_REFERENCES) + ("fr",) * len(FRENCH_REFERENCES)
 
 
 def reference_vectors(embedder: Embedder) -> np.ndarray:
@@ -82,3 +86,16 @@ def document_background(references: np.ndarray, chunk_vectors: np.ndarray) -> fl
     if len(chunk_vectors) == 0:
         return None
     return float((references @ np.asarray(chunk_vectors, dtype=np.float32).T).mean())
+
+
+def language_backgrounds(references: np.ndarray, chunk_vectors: np.ndarray) -> dict[str, float]:
+    """How similar unrelated questions in each language are, on average, to one document's chunks.
+
+    A model places a question nearer to texts in its own language: an English question is closer to
+    an unrelated English page than to an unrelated French one. Measured per language of the question,
+    that pull can be taken out before documents of both languages are compared."""
+    if len(chunk_vectors) == 0:
+        return {}
+    per_reference = (references @ np.asarray(chunk_vectors, dtype=np.float32).T).mean(axis=1)
+    languages = np.asarray(REFERENCE_LANGUAGES)
+    return {language: float(per_reference[languages == language].mean()) for language in dict.fromkeys(languages)}

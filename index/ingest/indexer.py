@@ -16,9 +16,15 @@ import numpy as np
 
 from index.embedding import Embedder
 from index.errors import LoaderError
-from index.ingest.background import document_background, reference_vectors, similarity_background
+from index.ingest.background import (
+    document_background,
+    language_backgrounds,
+    reference_vectors,
+    similarity_background,
+)
 from index.ingest.chunking import chunk_document
 from index.ingest.loaders import content_hash, iter_corpus_files, parse_document, read_file
+from index.language import LANGUAGES, detect_language
 from index.models import Chunk, Document, DocumentInfo, IndexReport, SkippedFile
 from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.store.protocol import VectorStore
@@ -42,6 +48,12 @@ def version_key(content_hash: str, chunk_size: int, chunk_overlap: int) -> str:
     """Identifies one document version chunked one way; part of every chunk id."""
     raw = f"{content_hash}:{chunk_size}:{chunk_overlap}:{CHUNKER_VERSION}"
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def document_language(document: Document) -> str:
+    """The document's language: as its file declares it when that is one we tell apart, else as read."""
+    declared = document.lang[:2].lower()
+    return declared if declared in LANGUAGES else detect_language(document.text, default="?")
 
 
 def chunk_id(doc_id: str, version: str, index: int) -> str:
@@ -70,6 +82,7 @@ class _Scan:
     versions: dict[str, str] = field(default_factory=dict)
     skipped: list[SkippedFile] = field(default_factory=list)
     not_followed: set[str] = field(default_factory=set)  # links that lead outside, dangle or loop
+    languages: dict[str, str] = field(default_factory=dict)  # of unchanged documents that had none recorded
 
 
 class Indexer:
@@ -117,13 +130,21 @@ class Indexer:
             docs[doc_id] = old_docs[doc_id]
         embedded, reused = self._embed_and_store(changed, version, docs, progress)
 
-        missing_background = [doc_id for doc_id, info in docs.items() if info.background is None]
-        if changed or removed or previous is None or missing_background:
+        for doc_id, lang in scan.languages.items():  # indexed before languages were told apart
+            docs[doc_id] = replace(docs[doc_id], lang=lang)
+        missing_background = [
+            doc_id for doc_id, info in docs.items() if info.background is None or not info.backgrounds
+        ]
+        if changed or removed or previous is None or missing_background or scan.languages:
             references = reference_vectors(self._embedder)
             for doc_id in missing_background:
                 info = docs[doc_id]
-                ids = [chunk_id(doc_id, info.version, i) for i in range(info.chunks)]
-                docs[doc_id] = replace(info, background=document_background(references, self._store.vectors(ids)))
+                vectors = self._store.vectors([chunk_id(doc_id, info.version, i) for i in range(info.chunks)])
+                docs[doc_id] = replace(
+                    info,
+                    background=document_background(references, vectors),
+                    backgrounds=language_backgrounds(references, vectors),
+                )
             mean, std = self._similarity_background(docs, references)
             manifest = Manifest(
                 model=self._embedder.name,
@@ -195,6 +216,8 @@ class Indexer:
                 old = old_docs.get(doc_id)
                 if old is None or old.version != version:
                     scan.changed.append(parse_document(data, doc_id, self._max_text_chars))
+                elif not old.lang:
+                    scan.languages[doc_id] = document_language(parse_document(data, doc_id, self._max_text_chars))
                 scan.versions[doc_id] = version
             except LoaderError as exc:
                 scan.skipped.append(SkippedFile(doc_id, str(exc)))
@@ -223,6 +246,7 @@ class Indexer:
                 chunks=len(chunks),
                 version=version[document.doc_id],
                 path=document.path,
+                lang=document_language(document),
             )
         resumed = self._already_stored(pending, version)
         if resumed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,7 +30,15 @@ class LexicalHit:
 class LexicalIndex:
     """Inverted index over chunk texts; query cost follows the postings of the query's terms."""
 
-    def __init__(self, texts: Iterable[str], fuzzy_cutoff: float = 80.0) -> None:
+    def __init__(
+        self,
+        texts: Iterable[str],
+        fuzzy_cutoff: float = 80.0,
+        bridge: Mapping[str, frozenset[str]] | None = None,
+        bridge_weight: float = 0.5,
+    ) -> None:
+        self._bridge = bridge or {}
+        self._bridge_weight = bridge_weight
         postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         lengths: list[int] = []
         for position, text in enumerate(texts):
@@ -72,6 +80,9 @@ class LexicalIndex:
                 term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=self._fuzzy_cutoff, limit=5
             ):
                 found.setdefault(match, (score / 100.0) ** 2)
+        for translation in self._bridge.get(term, ()):  # the word in the other language
+            if translation in self._postings:
+                found.setdefault(translation, self._bridge_weight)
         return tuple(found.items())
 
     def _spellings_near(self, term: str) -> list[str]:
@@ -88,6 +99,14 @@ class LexicalIndex:
         if has_digit(term):  # identifiers and numbers: exactly or not at all
             return False
         return process.extractOne(term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=cutoff) is not None
+
+    def chunks_with(self, term: str, cutoff: float = 85.0) -> np.ndarray:
+        """The positions of the chunks that hold `term` or a spelling `knows` would take for it."""
+        found = [self._postings[term][0]] if term in self._postings else []
+        if len(term) >= 3 and not has_digit(term):
+            near = process.extract(term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+            found.extend(self._postings[match][0] for match, _, _ in near if match != term)
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     def search(self, query: str, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:
         """The best chunks for `query`, best first.
@@ -107,8 +126,11 @@ class LexicalIndex:
             expansions = self.expand(term)
             if not expansions and _script(term) not in self._scripts:
                 continue  # a word in a script the corpus never uses (Arabic next to English) says nothing of it
-            # A term the corpus lacks still counts in the denominator, as a very rare term.
-            best_possible += max((self._idf[t] * w for t, w in expansions), default=self._idf_for(0)) * (K1 + 1)
+            # A term the corpus lacks still counts in the denominator, as a very rare term; its translations
+            # add to what a chunk scores, never to what a perfect match would (they are clues, not the word).
+            translations = self._bridge.get(term, frozenset())
+            own = [(t, w) for t, w in expansions if t == term or t not in translations]
+            best_possible += max((self._idf[t] * w for t, w in own), default=self._idf_for(0)) * (K1 + 1)
             for expansion, weight in expansions:
                 positions, tf = self._postings[expansion]
                 if len(positions) > self._common_df:

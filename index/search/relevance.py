@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,6 +29,12 @@ class RelevanceRule:
     retriever's `lexical_weight` when every question term is found."""
 
     min_fused: float = 1.2
+    # How far a passage's document background moves towards that of unrelated questions in the question's
+    # own language (0: both languages' average; 1: the question's language alone).
+    language_weight: float = 1.0
+    # The names of the question must all stand in the document of the passage that answers, not just
+    # somewhere in the corpus.
+    grounded_names: bool = True
 
 
 @lru_cache(maxsize=50_000)
@@ -54,6 +61,19 @@ def question_names(question: str) -> list[str]:
             if len(part) > 2 and part not in STOPWORDS:
                 names.append(term(part))
     return list(dict.fromkeys(names))
+
+
+def documents_naming(names: Sequence[str], lexical: LexicalIndex, doc_of: Sequence[str]) -> set[str] | None:
+    """The documents that hold every one of `names` (in a close spelling), None when there are no names."""
+    if not names:
+        return None
+    found: set[str] | None = None
+    for name in names:
+        docs = {doc_of[position] for position in lexical.chunks_with(name)}
+        found = docs if found is None else found & docs
+        if not found:
+            return set()
+    return found
 
 
 def missing_names(question: str, lexical: LexicalIndex) -> list[str]:

@@ -11,9 +11,11 @@ from typing import Any
 
 from index.embedding import Embedder
 from index.errors import IndexNotBuiltError, IndexOutdatedError
+from index.language import detect_language
 from index.models import DocumentInfo, Passage
+from index.search.bridge import load_bridge
 from index.search.lexical import LexicalIndex
-from index.search.relevance import RelevanceRule, missing_names
+from index.search.relevance import RelevanceRule, documents_naming, missing_names, question_names
 from index.search.relevance import prepare as prepare_relevance
 from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.store.protocol import StoredChunk, VectorStore
@@ -34,9 +36,17 @@ class RetrievalConfig:
     lexical_weight: float = 4.0
     relevance: RelevanceRule = field(default_factory=RelevanceRule)
     refresh_seconds: float = 30.0
+    # A model pulls a question towards texts in its own language. A dense similarity is counted from how
+    # similar unrelated questions in the question's language are to documents in each language, moved
+    # this share of the way from the corpus-wide level (0: one level for all; measured in bench/trust.py).
+    language_shift: float = 0.5
+    # Query words also stand for their translations (index/search/bridge.py), at this weight; 0: off.
+    bridge_weight: float = 0.3
 
 
-def passage_from(chunk: StoredChunk, document: DocumentInfo, score: float, dense: float, lexical: float) -> Passage:
+def passage_from(
+    chunk: StoredChunk, document: DocumentInfo, score: float, dense: float, lexical: float, similarity: float = 0.0
+) -> Passage:
     meta: dict[str, Any] = chunk.metadata
     page = meta.get("page")
     return Passage(
@@ -54,6 +64,7 @@ def passage_from(chunk: StoredChunk, document: DocumentInfo, score: float, dense
         score=score,
         dense=dense,
         lexical=lexical,
+        similarity=similarity,
     )
 
 
@@ -69,12 +80,21 @@ class Retrieval:
 class _Snapshot:
     """The manifest and the in-memory lexical side for one index generation."""
 
-    def __init__(self, manifest: Manifest, chunks: list[StoredChunk]) -> None:
+    def __init__(self, manifest: Manifest, chunks: list[StoredChunk], bridge_weight: float = 0.0) -> None:
         self.manifest = manifest
         self.chunks = chunks
         self.positions = {chunk.chunk_id: i for i, chunk in enumerate(chunks)}
+        self.doc_of = [str(chunk.metadata["doc_id"]) for chunk in chunks]
+        # Per question language: how similar unrelated questions are, on average, to each language's documents.
+        by_language: dict[tuple[str, str], list[float]] = {}
+        for info in manifest.docs.values():
+            for question_language, background in info.backgrounds.items():
+                by_language.setdefault((question_language, info.lang), []).append(background)
+        self.language_backgrounds = {key: sum(values) / len(values) for key, values in by_language.items()}
         self.lexical = LexicalIndex(
-            with_title(manifest.docs[str(chunk.metadata["doc_id"])].title, chunk.text) for chunk in chunks
+            (with_title(manifest.docs[str(chunk.metadata["doc_id"])].title, chunk.text) for chunk in chunks),
+            bridge=load_bridge() if bridge_weight else None,
+            bridge_weight=bridge_weight,
         )
         self.loaded_at = time.monotonic()
 
@@ -109,7 +129,7 @@ class Retriever:
         chunks = [chunk for chunk in self._store.iter_chunks() if _belongs(chunk, manifest)]
         log.info("loaded index generation %s: %d chunks", manifest.generation, len(chunks))
         prepare_relevance()
-        return _Snapshot(manifest, chunks)
+        return _Snapshot(manifest, chunks, self.config.bridge_weight)
 
     def _current(self) -> _Snapshot:
         """The loaded snapshot, reloaded when another process has committed a newer generation."""
@@ -147,16 +167,19 @@ class Retriever:
         passage's score before ranking and the relevance check (a conversation's passages, for a follow-up)."""
         snapshot = self._current()
         manifest = snapshot.manifest
+        language = detect_language(question)
         query = self._embedder.embed_query(question)
         # Not capped at the snapshot size: orphans of an unfinished re-index may take some of the places.
         dense_hits = self._store.query(query, self.config.candidates)
         # Chunks not in the snapshot (an unfinished re-index, or one newer than our manifest) are skipped.
+        raw = {chunk_id: similarity for chunk_id, similarity in dense_hits if chunk_id in snapshot.positions}
+        baseline = self._baseline(snapshot, language)
         dense = {
-            chunk_id: (similarity - manifest.similarity_mean) / manifest.similarity_std
-            for chunk_id, similarity in dense_hits
-            if chunk_id in snapshot.positions
+            chunk_id: (similarity - baseline(snapshot.doc_of[snapshot.positions[chunk_id]])) / manifest.similarity_std
+            for chunk_id, similarity in raw.items()
         }
         floor = min(dense.values(), default=0.0)
+        raw_floor = min(raw.values(), default=0.0)
         lexical = {
             snapshot.chunks[hit.position].chunk_id: hit.coverage
             for hit in snapshot.lexical.search(
@@ -170,20 +193,38 @@ class Retriever:
             score = dense_score + self.config.lexical_weight * lexical_score
             chunk = snapshot.chunks[snapshot.positions[chunk_id]]
             document = manifest.docs[str(chunk.metadata["doc_id"])]
-            passage = passage_from(chunk, document, score, dense_score, lexical_score)
+            similarity = raw.get(chunk_id, raw_floor)
+            passage = passage_from(chunk, document, score, dense_score, lexical_score, similarity)
             scored.append(replace(passage, score=score + boost(passage)) if boost else passage)
         scored.sort(key=lambda p: p.score, reverse=True)
-        relevant = bool(scored) and self._relevant(question, scored[: self.config.candidates], snapshot)
+        relevant = bool(scored) and self._relevant(question, scored[: self.config.candidates], snapshot, language)
         if threshold and not relevant:
             scored = []
         return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, relevant)
 
-    def _relevant(self, question: str, ranked: Sequence[Passage], snapshot: _Snapshot) -> bool:
+    def _baseline(self, snapshot: _Snapshot, language: str) -> Callable[[str], float]:
+        """The similarity a dense hit of each document is counted from, for a question in `language`."""
+        manifest = snapshot.manifest
+        mean, shift = manifest.similarity_mean, self.config.language_shift
+        if not language or not shift:
+            return lambda doc_id: mean
+        levels = snapshot.language_backgrounds
+        return lambda doc_id: mean + shift * (levels.get((language, manifest.docs[doc_id].lang), mean) - mean)
+
+    def _relevant(self, question: str, ranked: Sequence[Passage], snapshot: _Snapshot, language: str) -> bool:
         """Relevant unless the question names something the corpus never mentions, or no passage
         matches the question clearly better than everyday unrelated questions match its document."""
-        if missing_names(question, snapshot.lexical):
+        rule = self.config.relevance
+        if rule.grounded_names:
+            naming = documents_naming(question_names(question), snapshot.lexical, snapshot.doc_of)
+            ranked = [p for p in ranked if naming is None or p.doc_id in naming]
+        elif missing_names(question, snapshot.lexical):
             return False
-        return max(_against_own_document(p, snapshot.manifest) for p in ranked) >= self.config.relevance.min_fused
+        best = max(
+            (_against_own_document(p, snapshot.manifest, language, rule.language_weight) for p in ranked),
+            default=float("-inf"),
+        )
+        return best >= rule.min_fused
 
 
 def _belongs(chunk: StoredChunk, manifest: Manifest) -> bool:
@@ -191,11 +232,14 @@ def _belongs(chunk: StoredChunk, manifest: Manifest) -> bool:
     return info is not None and info.version == chunk.metadata.get("version")
 
 
-def _against_own_document(passage: Passage, manifest: Manifest) -> float:
-    """`passage.score` with its dense part counted from its own document's background rather than
-    the corpus-wide one (the same when the manifest predates per-document backgrounds)."""
-    background = manifest.docs[passage.doc_id].background
+def _against_own_document(passage: Passage, manifest: Manifest, language: str = "", weight: float = 1.0) -> float:
+    """`passage.score` with its dense part counted from its own document's background rather than the
+    ranking's baseline: both languages' average, moved `weight` of the way to that of questions in
+    `language` (the same when the manifest predates per-document backgrounds)."""
+    info = manifest.docs[passage.doc_id]
+    background = info.background
     if background is None:
         return passage.score
-    similarity = passage.dense * manifest.similarity_std + manifest.similarity_mean
-    return passage.score - passage.dense + (similarity - background) / manifest.similarity_std
+    if language in info.backgrounds:
+        background += weight * (info.backgrounds[language] - background)
+    return passage.score - passage.dense + (passage.similarity - background) / manifest.similarity_std

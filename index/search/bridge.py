@@ -1,0 +1,77 @@
+"""A lexical bridge between English and French: the single-word translations of the FreeDict dictionaries.
+
+Debian's `dict-freedict-eng-fra` and `dict-freedict-fra-eng` (GPL, installed by the product's setup as
+root, read where Debian puts them; never copied into the product) give ~17,000 headwords. A query word
+also stands for its translations, so "tanks" finds "chars" in a French passage. Without the packages
+there is no bridge and the lexical side is what it was."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+from index.text import STOPWORDS, term, words
+
+log = logging.getLogger(__name__)
+
+DICTIONARIES = Path("/usr/share/dictd")
+PAIRS = ("freedict-eng-fra", "freedict-fra-eng")
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_NUMBERED = re.compile(r"^\s*(?:\d+\.\s*)?(.*)$")
+
+
+def _number(encoded: str) -> int:
+    value = 0
+    for ch in encoded:
+        value = value * 64 + _B64.index(ch)
+    return value
+
+
+def _translations(entry: str) -> list[str]:
+    """The one-word translations of a dictd entry: its lines after the headword, split at commas."""
+    found: list[str] = []
+    for line in entry.splitlines()[1:]:
+        text = _NUMBERED.match(line)
+        for part in (text.group(1) if text else "").split(","):
+            tokens = words(part.strip())
+            if len(tokens) == 1 and tokens[0] not in STOPWORDS and len(tokens[0]) > 2:
+                found.append(tokens[0])
+    return found
+
+
+def read_dictionary(folder: Path, name: str) -> dict[str, set[str]]:
+    """Index term -> index terms of its translations, from one dictd dictionary (empty if missing)."""
+    index, data_path = folder / f"{name}.index", folder / f"{name}.dict.dz"
+    try:
+        lines = index.read_text(encoding="utf-8").splitlines()
+        data = gzip.decompress(data_path.read_bytes())
+    except OSError:
+        return {}
+    table: dict[str, set[str]] = defaultdict(set)
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) != 3 or fields[0].startswith("00database"):
+            continue
+        headword = words(fields[0])
+        if len(headword) != 1 or headword[0] in STOPWORDS:
+            continue
+        entry = data[_number(fields[1]) : _number(fields[1]) + _number(fields[2])].decode("utf-8", "replace")
+        key = term(headword[0])
+        table[key].update(term(word) for word in _translations(entry) if term(word) != key)
+    return dict(table)
+
+
+@lru_cache(maxsize=4)
+def load_bridge(folder: Path = DICTIONARIES) -> dict[str, frozenset[str]]:
+    """Both directions in one table (a term is looked up whatever its language); {} without the packages."""
+    merged: dict[str, set[str]] = defaultdict(set)
+    for name in PAIRS:
+        for key, values in read_dictionary(folder, name).items():
+            merged[key].update(values)
+    if not merged:
+        log.info("no English-French dictionary in %s: the lexical side has no bridge between languages", folder)
+    return {key: frozenset(values) for key, values in merged.items()}
