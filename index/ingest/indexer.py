@@ -104,6 +104,7 @@ class Indexer:
         self._chunk_overlap = chunk_overlap
         self._max_file_bytes = max_file_bytes
         self._max_text_chars = max_text_chars
+        self._reference_vectors: np.ndarray | None = None
         self._store_batch = store_batch
 
     def run(self, corpus_dir: Path, rebuild: bool = False, progress: ProgressCallback = _no_progress) -> IndexReport:
@@ -136,7 +137,7 @@ class Indexer:
             doc_id for doc_id, info in docs.items() if info.background is None or not info.backgrounds
         ]
         if changed or removed or previous is None or missing_background or scan.languages:
-            references = reference_vectors(self._embedder)
+            references = self._references()
             for doc_id in missing_background:
                 info = docs[doc_id]
                 vectors = self._store.vectors([chunk_id(doc_id, info.version, i) for i in range(info.chunks)])
@@ -193,6 +194,12 @@ class Indexer:
             log.warning("removing %d stored passage(s) of no indexed document", len(orphans))
             self._store.delete(orphans)
         return len(orphans)
+
+    def _references(self) -> np.ndarray:
+        """The reference questions under this indexer's model, embedded once (a live corpus commits often)."""
+        if self._reference_vectors is None:
+            self._reference_vectors = reference_vectors(self._embedder)
+        return self._reference_vectors
 
     def _similarity_background(
         self, docs: dict[str, DocumentInfo], references: np.ndarray, sample: int = 1000
