@@ -21,7 +21,8 @@ $(VENV)/.dev: $(VENV)/.base
 # packages: installed when run as root, else a hint; without them cross-lingual questions do a bit worse).
 DICTIONARIES := dict-freedict-eng-fra dict-freedict-fra-eng
 dictionaries:
-	@dpkg -s $(DICTIONARIES) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	@[ -e /usr/share/dictd/freedict-eng-fra.index ] && [ -e /usr/share/dictd/freedict-fra-eng.index ] || \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DICTIONARIES) >/dev/null); } || \
 		echo "(optional, as root: apt-get install $(DICTIONARIES) -- an English-French bridge for cross-lingual questions)"
 
