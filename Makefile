@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= when does the deployment start?
 
-.PHONY: dictionaries setup setup-dev index ask chat eval test lint bench bench-quality bench-large serve clean
+.PHONY: dictionaries ocr setup setup-dev index ask chat eval test lint bench bench-quality bench-large serve clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,17 @@ dictionaries:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DICTIONARIES) >/dev/null); } || \
 		echo "(optional, as root: apt-get install $(DICTIONARIES) -- an English-French bridge for cross-lingual questions)"
 
-setup: $(VENV)/.base dictionaries
-setup-dev: $(VENV)/.dev dictionaries
+# Tesseract with its French and English models reads scanned pages and images (optional, Debian packages:
+# installed when run as root, else a hint; without it scans are skipped with that reason).
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng
+ocr:
+	@[ -e /usr/share/tesseract-ocr/5/tessdata/fra.traineddata ] && command -v tesseract >/dev/null || \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(OCR_PACKAGES) >/dev/null); } || \
+		echo "(optional, as root: apt-get install $(OCR_PACKAGES) -- reads scanned pages and images)"
+
+setup: $(VENV)/.base dictionaries ocr
+setup-dev: $(VENV)/.dev dictionaries ocr
 
 index: setup
 	$(PY) -m corpusbot index

@@ -29,6 +29,9 @@ class BotSettings(BaseSettings):
     telegram_typing_delay: float = Field(default=0.3, ge=0.0)
     telegram_timeout: float = Field(default=10.0, gt=0.0)
     shortcuts_file: Path | None = Path("shortcuts.toml")
+    # Links admins send are fetched only from public addresses unless this is true (loopback, private
+    # networks and link-local addresses are refused: the bot must not be a window into its own network).
+    fetch_private_hosts: bool = False
 
     @property
     def telegram_file_base_url(self) -> str:

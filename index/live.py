@@ -15,13 +15,14 @@ from pathlib import Path, PurePath
 
 from index.errors import IndexBusyError, IndexNotBuiltError
 from index.ingest.indexer import Indexer
+from index.ingest.loaders import SUPPORTED_SUFFIXES
 from index.models import DocumentInfo, IndexReport
 from index.search.retriever import Retriever
 from index.uploads import PendingUpload, UploadJournal
 
 log = logging.getLogger(__name__)
 
-UPLOADABLE = (".txt", ".md", ".html", ".htm", ".pdf")
+UPLOADABLE = SUPPORTED_SUFFIXES
 
 
 @dataclass(frozen=True)

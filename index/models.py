@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from index.sentences import paragraph_breaks
+
 
 @dataclass(frozen=True)
 class Document:
@@ -20,6 +22,12 @@ class Document:
     body_offset: int = 0
     # For paginated sources: (start offset in `text`, page number) pairs, sorted.
     pages: tuple[tuple[int, int], ...] = ()
+    # Where a reader finds a part of other structured sources: (start offset in `text`, label) pairs,
+    # sorted, e.g. "slide 3", "sheet Budget, rows 2–14", "ch. 2 Results", "attachment report.pdf, p. 1".
+    sections: tuple[tuple[int, str], ...] = ()
+    author: str = ""
+    # Parts of the file that could not be read, with why (an e-mail's attachment of an unknown type).
+    skipped_parts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class Chunk:
     end: int
     paragraph: int
     page: int | None = None
+    section: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,10 +63,16 @@ class Passage:
     dense: float = 0.0
     lexical: float = 0.0
     similarity: float = 0.0  # the raw cosine similarity to the question (dense hits; the lowest one's otherwise)
+    section: str = ""  # slide, sheet and rows, chapter, attachment (see `Document.sections`)
+    author: str = ""
 
     @property
     def position(self) -> str:
-        where = f"p. {self.page}" if self.page is not None else f"¶ {self.paragraph}"
+        last = self.paragraph + paragraph_breaks(self.text)
+        paragraphs = f"¶ {self.paragraph}" if last == self.paragraph else f"¶ {self.paragraph}–{last}"
+        where = f"p. {self.page}" if self.page is not None else paragraphs
+        if self.section:
+            where = f"{self.section}, p. {self.page}" if self.page is not None else self.section
         return f"{where}, chars {self.start}–{self.end}"
 
     def cite(self, number: int) -> Citation:
@@ -73,6 +88,7 @@ class Passage:
             score=self.score,
             start=self.start,
             end=self.end,
+            author=self.author,
         )
 
 
@@ -90,12 +106,14 @@ class Citation:
     score: float
     start: int
     end: int
+    author: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {
             "number": self.number,
             "doc_id": self.doc_id,
             "title": self.title,
+            **({"author": self.author} if self.author else {}),
             "date": self.date,
             "url": self.url,
             "position": self.position,
@@ -191,6 +209,7 @@ class DocumentInfo:
     lang: str = ""  # "en", "fr", "?" for neither; "" when indexed before languages were told apart
     # The same similarity for unrelated questions of each language (a model's pull towards its own language)
     backgrounds: dict[str, float] = field(default_factory=dict)
+    author: str = ""
 
 
 @dataclass(frozen=True)

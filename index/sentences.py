@@ -78,6 +78,11 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return spans
 
 
+def paragraph_breaks(text: str) -> int:
+    """How many paragraph breaks `text` holds (a chunk of paragraphs 3 to 5 holds two)."""
+    return len(_PARAGRAPH_BREAK.findall(text))
+
+
 def split_paragraphs(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of the blank-line separated paragraphs of `text`."""
     spans: list[tuple[int, int]] = []

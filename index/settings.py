@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -28,6 +29,15 @@ class Settings(BaseSettings):
     # `corpusbot serve` and `corpusbot chat` re-index files added, changed or removed in the folder.
     watch_corpus: bool = True
     index_lock_wait: float = Field(default=10.0, ge=0.0)
+    # Scanned PDF pages and images (.png, .jpg, .tiff) are read by Tesseract when it is installed.
+    ocr: bool = True
+    ocr_languages: str = "fra+eng"
+    # Web pages (`corpusbot add URL`, a link sent to the bot) and news feeds: limits of one download.
+    fetch_timeout: float = Field(default=20.0, gt=0.0)
+    fetch_max_mb: float = Field(default=10.0, gt=0.0)
+    # RSS/Atom feeds whose items become documents (comma-separated URLs); polled while serving or chatting.
+    feeds: Annotated[tuple[str, ...], NoDecode] = ()
+    feed_minutes: float = Field(default=15.0, gt=0.0)
     chunk_size: int = Field(default=700, ge=100, le=4000)
     chunk_overlap: int = Field(default=150, ge=0, le=1000)
 
@@ -49,6 +59,13 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
     @field_validator("chunk_overlap")
     @classmethod
     def _overlap_below_size(cls, value: int, info: ValidationInfo) -> int:
@@ -64,6 +81,14 @@ class Settings(BaseSettings):
     @property
     def max_text_chars(self) -> int:
         return int(self.max_text_mb * 1e6)
+
+    @property
+    def fetch_max_bytes(self) -> int:
+        return int(self.fetch_max_mb * 1e6)
+
+    @property
+    def ocr_cache_dir(self) -> Path:
+        return self.index_dir / "ocr-cache"
 
     @property
     def chroma_path(self) -> Path:

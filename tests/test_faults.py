@@ -51,7 +51,7 @@ def test_every_bad_file_is_reported_and_the_rest_indexed(
     assert reasons.keys() == {"empty.txt", "binary.txt", "invalid.txt", "huge.txt", "scanned.pdf", "vanishing.txt"}
     assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"]
     assert "UTF-8" in reasons["invalid.txt"] and "too large (50.0 MB" in reasons["huge.txt"]
-    assert "no extractable text" in reasons["scanned.pdf"] and "disappeared" in reasons["vanishing.txt"]
+    assert "no text" in reasons["scanned.pdf"] and "disappeared" in reasons["vanishing.txt"]
     assert report.documents == 2 and set(report.added) == set(GOOD)
     answerer = build(settings, embedder=HashingEmbedder()).answerer()
     assert answerer.search("beta bridge painted")[0].doc_id == "bridge.md"

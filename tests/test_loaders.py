@@ -81,6 +81,7 @@ def test_bad_files_are_reported_and_the_rest_loaded(corpus: Path) -> None:
     (corpus / "scan.pdf").write_bytes(minimal_pdf([""]))
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
     (corpus / "image.png").write_bytes(b"\x89PNG\r\n")
+    (corpus / "data.bin").write_bytes(b"\x89\x01\r\n")
     (corpus / ".hidden.txt").write_text("ignored entirely")
     result = load_corpus(corpus, max_bytes=1000)
     assert [d.doc_id for d in result.documents] == ["good.txt"]
@@ -94,14 +95,16 @@ def test_bad_files_are_reported_and_the_rest_loaded(corpus: Path) -> None:
         "scan.pdf",
         "broken.pdf",
         "image.png",
+        "data.bin",
     }
     assert "empty" in reasons["empty.txt"]
     assert "binary" in reasons["binary.txt"]
     assert "UTF-8" in reasons["latin1.txt"]
     assert "too large" in reasons["big.txt"]
-    assert "no extractable text" in reasons["scan.pdf"]
+    assert "no text layer" in reasons["scan.pdf"]
     assert "PDF" in reasons["broken.pdf"]
-    assert "unsupported" in reasons["image.png"]
+    assert "OCR" in reasons["image.png"]
+    assert "unsupported" in reasons["data.bin"]
 
 
 def test_a_pdf_that_inflates_to_too_much_text_is_skipped_with_its_figures(settings: Settings, corpus: Path) -> None:

@@ -9,6 +9,7 @@ from index.answer.conversation import Reading, Turn, follow_up_context, read
 from index.answer.extraction import build_answer, score_sentences
 from index.embedding import Embedder, load_embedder
 from index.ingest.indexer import Indexer
+from index.ingest.ocr import Ocr, PageProgress
 from index.live import LiveCorpus
 from index.models import Answer, IndexStats, Passage, Search
 from index.search.retriever import RetrievalConfig, Retriever
@@ -150,10 +151,17 @@ class Components:
     embedder: Embedder
     store: VectorStore
 
-    def indexer(self) -> Indexer:
+    def indexer(self, ocr_progress: PageProgress | None = None) -> Indexer:
         s = self.settings
+        ocr = Ocr(s.ocr_cache_dir, s.ocr_languages, ocr_progress) if s.ocr else None
         return Indexer(
-            self.embedder, self.store, s.chunk_size, s.chunk_overlap, s.max_file_bytes, max_text_chars=s.max_text_chars
+            self.embedder,
+            self.store,
+            s.chunk_size,
+            s.chunk_overlap,
+            s.max_file_bytes,
+            max_text_chars=s.max_text_chars,
+            ocr=ocr,
         )
 
     def answerer(self, top_k: int | None = None) -> QuestionAnswerer:

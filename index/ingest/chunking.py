@@ -76,10 +76,11 @@ class _Unit:
     paragraph: int
     page: int | None
     whole: bool
+    section: str = ""
 
 
 def _gather(units: Sequence[_Unit], size: int) -> list[tuple[_Unit, _Unit]]:
-    """Consecutive whole paragraphs of one page share a chunk while they fit in `size`; a short lead
+    """Consecutive whole paragraphs of one page (and section) share a chunk while they fit in `size`; a short lead
     (a heading, a list item, a man page's option) may take what follows up to `size` * 5/4, even the
     first window of a long paragraph, rather than be a chunk of a few words."""
     groups: list[tuple[_Unit, _Unit]] = []
@@ -91,7 +92,7 @@ def _gather(units: Sequence[_Unit], size: int) -> list[tuple[_Unit, _Unit]]:
             span = following.end - first.start
             fits = following.whole and span <= size
             short_lead = last.end - first.start < size // 4 and span <= size * 5 // 4
-            if following.page != first.page or not (fits or short_lead):
+            if (following.page, following.section) != (first.page, first.section) or not (fits or short_lead):
                 break
             last = following
             i += 1
@@ -105,9 +106,16 @@ def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
     a paragraph that fits in one, and gather short paragraphs rather than make a chunk of each."""
     text = document.text
     page_starts = [start for start, _ in document.pages]
+    section_starts = [start for start, _ in document.sections]
 
     def page_at(offset: int) -> int | None:
         return document.pages[max(bisect_right(page_starts, offset) - 1, 0)][1] if page_starts else None
+
+    def section_at(offset: int) -> str:
+        return document.sections[max(bisect_right(section_starts, offset) - 1, 0)][1] if section_starts else ""
+
+    def where(offset: int) -> tuple[int | None, str]:
+        return page_at(offset), section_at(offset)
 
     units: list[_Unit] = []
     for paragraph_number, (p_start, p_end) in enumerate(split_paragraphs(text), start=1):
@@ -116,9 +124,11 @@ def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
             sentences.extend(piece for piece in _split_long(text, s_start, s_end, size) if not _is_junk(text, piece))
         if not sentences:
             continue
-        whole = sentences[-1][1] - sentences[0][0] <= size and page_at(sentences[0][0]) == page_at(sentences[-1][1] - 1)
+        whole = sentences[-1][1] - sentences[0][0] <= size and where(sentences[0][0]) == where(sentences[-1][1] - 1)
         windows = [(sentences[0][0], sentences[-1][1])] if whole else _pack(sentences, size, overlap)
-        units.extend(_Unit(start, end, paragraph_number, page_at(start), whole) for start, end in windows)
+        units.extend(
+            _Unit(start, end, paragraph_number, page_at(start), whole, section_at(start)) for start, end in windows
+        )
     return [
         Chunk(
             doc_id=document.doc_id,
@@ -128,6 +138,7 @@ def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
             end=document.body_offset + last.end,
             paragraph=first.paragraph,
             page=first.page,
+            section=first.section,
         )
         for index, (first, last) in enumerate(_gather(units, size))
     ]

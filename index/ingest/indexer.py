@@ -24,6 +24,7 @@ from index.ingest.background import (
 )
 from index.ingest.chunking import chunk_document
 from index.ingest.loaders import content_hash, iter_corpus_files, parse_document, read_file
+from index.ingest.ocr import Ocr
 from index.language import LANGUAGES, detect_language
 from index.models import Chunk, Document, DocumentInfo, IndexReport, SkippedFile
 from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
@@ -71,6 +72,8 @@ def chunk_metadata(document: Document, chunk: Chunk, version: str) -> dict[str, 
     }
     if chunk.page is not None:
         metadata["page"] = chunk.page
+    if chunk.section:
+        metadata["section"] = chunk.section
     return metadata
 
 
@@ -97,8 +100,10 @@ class Indexer:
         max_file_bytes: int,
         store_batch: int = 512,
         max_text_chars: int | None = None,
+        ocr: Ocr | None = None,
     ) -> None:
         self._embedder = embedder
+        self._ocr = ocr
         self._store = store
         self._chunk_size = chunk_size
         self._chunk_overlap = chunk_overlap
@@ -222,9 +227,12 @@ class Indexer:
                 version = version_key(content_hash(data), self._chunk_size, self._chunk_overlap)
                 old = old_docs.get(doc_id)
                 if old is None or old.version != version:
-                    scan.changed.append(parse_document(data, doc_id, self._max_text_chars))
+                    document = parse_document(data, doc_id, self._max_text_chars, self._ocr)
+                    scan.changed.append(document)
+                    scan.skipped.extend(SkippedFile(f"{doc_id} › {name}", why) for name, why in document.skipped_parts)
                 elif not old.lang:
-                    scan.languages[doc_id] = document_language(parse_document(data, doc_id, self._max_text_chars))
+                    document = parse_document(data, doc_id, self._max_text_chars, self._ocr)
+                    scan.languages[doc_id] = document_language(document)
                 scan.versions[doc_id] = version
             except LoaderError as exc:
                 scan.skipped.append(SkippedFile(doc_id, str(exc)))
@@ -254,6 +262,7 @@ class Indexer:
                 version=version[document.doc_id],
                 path=document.path,
                 lang=document_language(document),
+                author=document.author,
             )
         resumed = self._already_stored(pending, version)
         if resumed:

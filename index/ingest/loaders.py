@@ -1,4 +1,5 @@
-"""Turn files in the corpus folder into `Document`s (.txt, .md, .html, .pdf); report what can't be read."""
+"""Turn files in the corpus folder into `Document`s (text, Markdown, web pages, PDF, Office, e-books, e-mail,
+scans); report what can't be read."""
 
 from __future__ import annotations
 
@@ -12,15 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import LoaderError
+from index.ingest.assembly import TextBuilder, make_document
+from index.ingest.formats import load_docx, load_epub, load_odt, load_pptx, load_rtf, load_xlsx
+from index.ingest.html import chapter_blocks, decode_html, extract_article
+from index.ingest.mail import load_eml
+from index.ingest.ocr import MIN_PAGE_CHARS, Ocr
 from index.models import Document, SkippedFile
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 _DATE = r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
 _INLINE_DATE = re.compile(rf"\s*date\s*:?\s*({_DATE})\b[ \t]*\n?[ \t]*", re.IGNORECASE)
 _HEADER_LINE = re.compile(r"[ \t]*(title|date|url|lang|source)[ \t]*:[ \t]*(.*?)[ \t]*(?:\r?\n|\Z)", re.I)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-_FILENAME_DATE = re.compile(rf"\A({_DATE})[-_ ]+")
 _MD_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
@@ -111,7 +116,7 @@ def read_file(path: Path, max_bytes: int) -> bytes:
     it allows), so a file swapped for a link after the scan is not read.
     """
     suffix = path.suffix.lower()
-    if suffix not in _LOADERS:
+    if suffix not in SUPPORTED_SUFFIXES:
         raise LoaderError(f"unsupported file type '{suffix or path.name}'")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -134,11 +139,21 @@ def read_file(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def parse_document(data: bytes, doc_id: str, max_chars: int | None = None) -> Document:
+def parse_document(data: bytes, doc_id: str, max_chars: int | None = None, ocr: Ocr | None = None) -> Document:
     """Parse the bytes of a file named `doc_id` (its suffix picks the loader), refusing a document whose
-    text is longer than `max_chars` (a small compressed PDF can hold hours of embedding)."""
+    text is longer than `max_chars` (a small compressed PDF can hold hours of embedding). Scanned pages
+    and images are read by `ocr` (none: they are skipped, saying so)."""
     suffix = Path(doc_id).suffix.lower()
-    document = _load_pdf(data, doc_id, max_chars) if suffix == ".pdf" else _LOADERS[suffix](data, doc_id)
+    if suffix == ".pdf":
+        document = _load_pdf(data, doc_id, max_chars, ocr)
+    elif suffix == ".eml":
+        document = _load_eml(data, doc_id, max_chars, ocr)
+    elif suffix in IMAGE_SUFFIXES:
+        document = _load_image(data, doc_id, ocr)
+    elif suffix in _LOADERS:
+        document = _LOADERS[suffix](data, doc_id)
+    else:
+        raise LoaderError(f"unsupported file type '{suffix or doc_id}'")
     if not document.text.strip():
         raise LoaderError("no text found in file")
     if max_chars is not None and len(document.text) > max_chars:
@@ -161,17 +176,6 @@ def _decode_text(data: bytes) -> str:
         raise LoaderError(f"not valid UTF-8 (bad byte at offset {exc.start})") from exc
 
 
-def _title_from_filename(doc_id: str) -> tuple[str, str]:
-    """'2023-06-belarus-nuclear-deployment.txt' -> ('Belarus nuclear deployment', '2023-06')."""
-    stem = Path(doc_id).stem
-    date = ""
-    match = _FILENAME_DATE.match(stem)
-    if match:
-        date, stem = match.group(1), stem[match.end() :]
-    words = re.sub(r"[-_]+", " ", stem).strip()
-    return (words[:1].upper() + words[1:]) if words else Path(doc_id).name, date
-
-
 def _load_plain(data: bytes, doc_id: str) -> Document:
     """Plain text, with optional `key: value` header lines or a leading `date 2023-06`."""
     raw = _decode_text(data)
@@ -187,7 +191,7 @@ def _load_plain(data: bytes, doc_id: str) -> Document:
     if inline and "date" not in meta:
         meta["date"] = inline.group(1)
         pos = inline.end()
-    return _document(doc_id, raw[pos:], pos, meta)
+    return make_document(doc_id, raw[pos:], pos, meta)
 
 
 def _load_markdown(data: bytes, doc_id: str) -> Document:
@@ -206,56 +210,20 @@ def _load_markdown(data: bytes, doc_id: str) -> Document:
         heading = _MD_HEADING.search(body)
         if heading:
             meta["title"] = heading.group(1)
-    return _document(doc_id, body, pos, meta)
+    return make_document(doc_id, body, pos, meta)
 
 
 # A page's content stream may be this many times the text budget before it is refused unread: streams of
 # real pages are 2-10x their text (positioning, fonts, drawings); a text bomb is hundreds of times over.
 _PDF_CONTENT_PER_CHAR = 4
 
-_HTML_DROP = "script, style, noscript, nav, header, footer, aside, form, template, svg"
-_HTML_BLOCKS = "h1, h2, h3, h4, h5, h6, p, li, blockquote, pre, td, th, dd, dt, figcaption"
-
 
 def _load_html(data: bytes, doc_id: str) -> Document:
-    from selectolax.lexbor import LexborHTMLParser
-
-    tree = LexborHTMLParser(_decode_text(data))
-    meta: dict[str, str] = {}
-
-    def first(selector: str, attribute: str) -> str:
-        node = tree.css_first(selector)
-        value = node.attributes.get(attribute) if node is not None else None
-        return (value or "").strip()
-
-    title_node = tree.css_first("title")
-    meta["title"] = first('meta[property="og:title"]', "content") or (
-        title_node.text(strip=True) if title_node is not None else ""
-    )
-    meta["date"] = (
-        first('meta[property="article:published_time"]', "content")
-        or first('meta[name="date"]', "content")
-        or first("time[datetime]", "datetime")
-    )[:10]
-    meta["url"] = first('link[rel="canonical"]', "href") or first('meta[property="og:url"]', "content")
-    meta["lang"] = first("html", "lang")
-    for node in tree.css(_HTML_DROP):
-        node.decompose()
-    root = tree.css_first("article") or tree.css_first("main") or tree.body or tree.root
-    paragraphs: list[str] = []
-    if root is not None:
-        blocks = root.css(_HTML_BLOCKS)
-        texts = (
-            [node.text(separator=" ", strip=True) for node in blocks]
-            if blocks
-            else [root.text(separator="\n", strip=True)]
-        )
-        paragraphs = [re.sub(r"\s+", " ", text).strip() for text in texts]
-    body = "\n\n".join(p for p in paragraphs if p)
-    return _document(doc_id, body, 0, meta)
+    article = extract_article(decode_html(data))
+    return make_document(doc_id, "\n\n".join(article.paragraphs), 0, article.meta)
 
 
-def _load_pdf(data: bytes, doc_id: str, max_chars: int | None = None) -> Document:
+def _load_pdf(data: bytes, doc_id: str, max_chars: int | None = None, ocr: Ocr | None = None) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -279,40 +247,47 @@ def _load_pdf(data: bytes, doc_id: str, max_chars: int | None = None) -> Documen
         info = reader.metadata
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise LoaderError(f"unreadable PDF ({exc})") from exc
+    scanned = [number for number, text in enumerate(page_texts, start=1) if len(text) < MIN_PAGE_CHARS]
+    if scanned and ocr is not None and not ocr.missing():
+        for number, text in ocr.pdf_pages(data, scanned, doc_id):
+            if len(text.strip()) > len(page_texts[number - 1]):
+                page_texts[number - 1] = text.strip()
     if not any(page_texts):
-        raise LoaderError("PDF has no extractable text (scanned images?)")
-    parts: list[str] = []
-    pages: list[tuple[int, int]] = []
-    offset = 0
+        why = ocr.missing() if ocr is not None else "OCR is off"
+        raise LoaderError(f"PDF has no text layer (scanned pages?) and {why}" if why else "PDF has no text, even by OCR")
+    builder = TextBuilder()
     for number, text in enumerate(page_texts, start=1):
-        if not text:
-            continue
-        pages.append((offset, number))
-        parts.append(text)
-        offset += len(text) + 2
-    meta = {"title": str(info.title or "") if info else ""}
-    return _document(doc_id, "\n\n".join(parts), 0, meta, pages=tuple(pages))
+        builder.add(text, page=number)
+    meta = {
+        "title": str(info.title or "") if info else "",
+        "author": str(info.author or "") if info else "",
+        "date": _pdf_date(info.get("/CreationDate") if info else None),
+    }
+    return make_document(doc_id, builder.text, 0, meta, pages=builder.pages)
 
 
-def _document(
-    doc_id: str,
-    body: str,
-    body_offset: int,
-    meta: dict[str, str],
-    pages: tuple[tuple[int, int], ...] = (),
-) -> Document:
-    fallback_title, fallback_date = _title_from_filename(doc_id)
-    return Document(
-        doc_id=doc_id,
-        path=doc_id,
-        title=meta.get("title") or fallback_title,
-        text=body,
-        date=meta.get("date") or fallback_date,
-        url=meta.get("url") or meta.get("source") or "",
-        lang=meta.get("lang", ""),
-        body_offset=body_offset,
-        pages=pages,
-    )
+def _pdf_date(value: object) -> str:
+    """'D:20230614093000+02'00'' -> '2023-06-14'."""
+    match = re.match(r"D:(\d{4})(\d{2})?(\d{2})?", str(value or ""))
+    return "-".join(part for part in match.groups() if part) if match else ""
+
+
+def _load_image(data: bytes, doc_id: str, ocr: Ocr | None) -> Document:
+    """A scanned page (.png, .jpg, .tiff): its text by OCR, each frame of a TIFF a page."""
+    if ocr is None:
+        raise LoaderError("image: OCR is off")
+    builder = TextBuilder()
+    for number, text in enumerate(ocr.image_text(data, doc_id), start=1):
+        builder.add(text, page=number)
+    pages = builder.pages if len(builder.pages) > 1 else ()
+    return make_document(doc_id, builder.text, 0, {}, pages=pages)
+
+
+def _load_eml(data: bytes, doc_id: str, max_chars: int | None, ocr: Ocr | None) -> Document:
+    def attachment(payload: bytes, name: str) -> Document:
+        return parse_document(payload, name, max_chars, ocr)
+
+    return load_eml(data, doc_id, attachment, lambda name: Path(name).suffix.lower() in _LOADERS)
 
 
 _LOADERS: dict[str, Callable[[bytes, str], Document]] = {
@@ -321,5 +296,14 @@ _LOADERS: dict[str, Callable[[bytes, str], Document]] = {
     ".markdown": _load_markdown,
     ".html": _load_html,
     ".htm": _load_html,
-    ".pdf": _load_pdf,
+    ".xhtml": _load_html,
+    ".docx": load_docx,
+    ".odt": load_odt,
+    ".pptx": load_pptx,
+    ".xlsx": load_xlsx,
+    ".rtf": load_rtf,
+    ".epub": lambda data, doc_id: load_epub(data, doc_id, chapter_blocks),
 }
+# Read with the OCR engine and the text budget at hand.
+_WITH_OCR = (".pdf", ".eml", *IMAGE_SUFFIXES)
+SUPPORTED_SUFFIXES = (*_LOADERS, *_WITH_OCR)

@@ -65,6 +65,8 @@ def passage_from(
         dense=dense,
         lexical=lexical,
         similarity=similarity,
+        section=str(meta.get("section", "")),
+        author=document.author,
     )
 
 

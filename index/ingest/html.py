@@ -1,0 +1,120 @@
+"""The article in a web page: trafilatura's main-text extraction, the page's own metadata, and a fallback
+of simple block rules for pages trafilatura finds nothing in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.errors import LoaderError
+
+
+@dataclass(frozen=True)
+class HtmlArticle:
+    """A page's article paragraphs and metadata (title, date, url, author, lang; "" when unknown)."""
+
+    paragraphs: tuple[str, ...]
+    meta: dict[str, str]
+
+
+_DROP = "script, style, noscript, nav, header, footer, aside, form, template, svg"
+_BLOCKS = "h1, h2, h3, h4, h5, h6, p, li, blockquote, pre, td, th, dd, dt, figcaption"
+
+
+def decode_html(data: bytes) -> str:
+    """A page's text: UTF-8, else the charset the page declares, else Windows-1252 (never fails)."""
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LoaderError("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
+    except UnicodeDecodeError:
+        declared = re.search(rb"""charset=["']?([\w-]+)""", data[:4096])
+        for encoding in ((declared.group(1).decode("ascii"),) if declared else ()) + ("cp1252",):
+            try:
+                return data.decode(encoding, errors="replace")
+            except LookupError:
+                continue
+        return data.decode("latin-1")
+
+
+def extract_article(html: str) -> HtmlArticle:
+    """The main text of `html` (navigation, footers, adverts, comments and related links left out)."""
+    import trafilatura
+
+    meta = _page_meta(html)
+    extracted = trafilatura.bare_extraction(
+        _without_boxes(html), with_metadata=True, include_comments=False, include_tables=True, deduplicate=True
+    )
+    text = (getattr(extracted, "text", None) or "") if extracted is not None else ""
+    paragraphs = tuple(p for p in (" ".join(line.split()) for line in text.splitlines()) if p)
+    if extracted is not None:
+        for key in ("title", "date", "url", "author"):
+            value = getattr(extracted, key, None)
+            if value and not meta.get(key):
+                meta[key] = str(value)
+    if not paragraphs:
+        paragraphs = block_texts(html)
+    return HtmlArticle(paragraphs, meta)
+
+
+def _without_boxes(html: str) -> str:
+    """The page without its navigation, header, footer, asides and forms: trafilatura keeps them on short
+    pages, where its own boilerplate rules give way to a baseline that takes every text."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    for node in tree.css(_DROP):
+        if node.tag != "script" or node.attributes.get("type") != "application/ld+json":
+            node.decompose()
+    return tree.html or html
+
+
+def _page_meta(html: str) -> dict[str, str]:
+    """What the page says of itself in its head (Open Graph, article:*, canonical link, lang)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+
+    def first(selector: str, attribute: str) -> str:
+        node = tree.css_first(selector)
+        value = node.attributes.get(attribute) if node is not None else None
+        return (value or "").strip()
+
+    title_node = tree.css_first("title")
+    return {
+        "title": first('meta[property="og:title"]', "content")
+        or (title_node.text(strip=True) if title_node is not None else ""),
+        "date": (
+            first('meta[property="article:published_time"]', "content")
+            or first('meta[name="date"]', "content")
+            or first("time[datetime]", "datetime")
+        )[:10],
+        "url": first('link[rel="canonical"]', "href") or first('meta[property="og:url"]', "content"),
+        "author": first('meta[name="author"]', "content") or first('meta[property="article:author"]', "content"),
+        "lang": first("html", "lang"),
+    }
+
+
+def block_texts(html: str) -> tuple[str, ...]:
+    """The text blocks of a page's article (or main, or body), navigation and boxes dropped: for the XHTML
+    chapters of e-books and pages trafilatura finds no article in."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    for node in tree.css(_DROP):
+        node.decompose()
+    root = tree.css_first("article") or tree.css_first("main") or tree.body or tree.root
+    if root is None:
+        return ()
+    blocks = root.css(_BLOCKS)
+    texts = [node.text(separator=" ", strip=True) for node in blocks] if blocks else [root.text(separator="\n")]
+    return tuple(p for p in (" ".join(t.split()) for t in texts) if p)
+
+
+def chapter_blocks(xhtml: bytes) -> tuple[str, list[str]]:
+    """An e-book chapter: its first heading and its paragraphs."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    html = decode_html(xhtml)
+    heading = LexborHTMLParser(html).css_first("h1, h2, h3")
+    return (heading.text(strip=True) if heading is not None else ""), list(block_texts(html))
