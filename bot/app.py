@@ -6,6 +6,7 @@ import functools
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from typing import IO
 
 from telegram import BotCommand, Update
@@ -28,6 +29,7 @@ from bot.shortcuts import load_shortcuts
 from index.answer.answerer import QuestionAnswerer
 from index.answer.conversation import Memory
 from index.errors import ConfigError
+from index.ingest.web import Fetched, default_fetcher
 from index.live import LiveCorpus
 from index.settings import Settings
 
@@ -89,6 +91,7 @@ def build_application(
     answerer: QuestionAnswerer,
     follow_up_minutes: float = 10.0,
     live: LiveCorpus | None = None,
+    fetch_link: Callable[[str], Fetched] | None = None,
 ) -> Application:
     """The bot, wired to `answerer`; `settings` gives the token, API URL, access rules and shortcuts."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
@@ -108,6 +111,7 @@ def build_application(
         memory=Memory(follow_up_minutes * 60),
         admins=frozenset(settings.admin_user_ids),
         live=live,
+        fetch_link=fetch_link or default_fetcher(allow_private=settings.fetch_private_hosts),
         ingest_channels=frozenset(settings.ingest_channel_ids),
     )
 
@@ -195,7 +199,9 @@ def serve(core: Settings, settings: BotSettings) -> int:
     if core.watch_corpus:
         live.catch_up()  # what landed in the folder while no bot was running
         live.start_watching()
-    application = build_application(settings, answerer, core.follow_up_minutes, live)
+        components.feed_poller(live.put).start()  # FEEDS, every FEED_MINUTES, in a thread of their own
+    fetch_link = components.fetcher(allow_private=settings.fetch_private_hosts)
+    application = build_application(settings, answerer, core.follow_up_minutes, live, fetch_link)
     if settings.telegram_webhook_url:
         log.info("webhook mode on %s:%s", settings.telegram_webhook_listen, settings.telegram_webhook_port)
         if not settings.telegram_webhook_secret:

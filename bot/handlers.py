@@ -23,6 +23,8 @@ from bot.downloads import DownloadFailed, fetch_document
 from bot.sending import is_transport_error, send_all, send_html, with_retry
 from bot.services import BotServices
 from bot.shortcuts import suggest
+from index.errors import FetchError
+from index.ingest.web import corpus_file
 from index.live import UPLOADABLE, Added, LiveCorpus, safe_name, unsupported_upload
 from index.models import IndexStats
 from index.text import clean_question
@@ -123,9 +125,37 @@ async def respond(update: Update, context: Context, question: str, search: bool 
 # --- messages -------------------------------------------------------------------------------------
 
 
+_LINK = re.compile(r"\s*(https?://\S+)\s*", re.IGNORECASE)
+
+
 async def private_text(update: Update, context: Context) -> None:
-    if update.effective_message and update.effective_message.text:
-        await respond(update, context, update.effective_message.text)
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    link, live = _LINK.fullmatch(message.text), _admins_corpus(update, context)
+    if link is not None and live is not None:  # an admin's link: the page joins the corpus, like an upload
+        if await admit(update, context):
+            await link_upload(message, context, live, link.group(1))
+        return
+    await respond(update, context, message.text)
+
+
+async def link_upload(message: Message, context: Context, live: LiveCorpus, url: str) -> None:
+    """Fetch the page (bounded; private addresses refused unless allowed), save its article and index it."""
+    fetch = services(context).fetch_link
+    sender = message.chat_id
+
+    def work() -> Added:
+        try:
+            doc_id, data = corpus_file(fetch(url))
+        except FetchError as exc:
+            return Added(problem=str(exc))
+        return live.save(doc_id, data, sender, label=url)
+
+    added = await services(context).change_corpus(work)
+    if added.problem:
+        log.info("link not added: %s", added.problem[:300])
+    await send_html(message, render.added_message(url, added))
 
 
 async def group_text(update: Update, context: Context) -> None:
@@ -166,6 +196,11 @@ async def help_command(update: Update, context: Context, message: Message) -> No
         f"{commands}\n\nPrivate chat: just type a question. Groups: /ask …, mention @{username}, or reply to "
         f"one of my messages. Any chat: type <code>@{username} question</code> for inline answers."
     )
+    if _admins_corpus(update, context) is not None:
+        text += (
+            "\n\nAdmins, in this private chat: send a file (text, PDF, Word, OpenDocument, PowerPoint, Excel, "
+            "EPUB, e-mail, RTF, a scan) or a link to a web page, and it joins the corpus."
+        )
     await send_html(message, text)
 
 

@@ -14,6 +14,7 @@ from bot.access import AllowList, RateLimiter
 from bot.shortcuts import Shortcut
 from index.answer.answerer import QuestionAnswerer
 from index.answer.conversation import Memory, Turn
+from index.ingest.web import Fetched, default_fetcher
 from index.live import LiveCorpus
 from index.models import Answer
 
@@ -60,6 +61,8 @@ class BotServices:
     # Who may add and remove documents, and the corpus they change (None: the bot cannot change it).
     admins: frozenset[int] = frozenset()
     live: LiveCorpus | None = None
+    # How admins' links are downloaded (bounded; private addresses refused unless FETCH_PRIVATE_HOSTS).
+    fetch_link: Callable[[str], Fetched] = field(default_factory=lambda: default_fetcher(allow_private=False))
     ingest_channels: frozenset[int] = frozenset()
     workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="answer"))
     # Uploads, removals and posts wait for the corpus's refresh here, never in the answering workers.

@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="machine-readable output")
     ask.add_argument("--search", action="store_true", help="top passages only, no answer extraction")
 
+    add = commands.add_parser("add", help="fetch web pages (or documents) by address into the corpus, and index them")
+    add.add_argument("urls", nargs="+", metavar="URL")
+    add.add_argument("--quiet", action="store_true", help="no progress bar")
+
     commands.add_parser("chat", help="interactive question-answering session")
 
     evaluation = commands.add_parser("eval", help="evaluate on a JSONL question file")
@@ -122,6 +126,8 @@ def _say_waiting(settings: Settings) -> Callable[[str], None]:
 def _run_core(args: argparse.Namespace, settings: Settings, components: Components) -> int:
     if args.command == "index":
         return _index(components, settings, args)
+    if args.command == "add":
+        return _add(components, settings, args)
     answerer = components.answerer()
     if args.command == "ask":
         question = clean_question(" ".join(args.question))
@@ -137,6 +143,8 @@ def _run_core(args: argparse.Namespace, settings: Settings, components: Componen
             live = components.live(answerer)
             live.catch_up()  # and those that landed before the chat started
             live.start_watching(_say_corpus_changed)
+            feeds = components.feed_poller(live.put)
+            feeds.start()  # polled in a thread of their own, every FEED_MINUTES
         return _chat(answerer, settings.follow_up_minutes * 60)
     if args.command == "eval":
         from index.evaluation import evaluate, load_questions
@@ -159,11 +167,64 @@ def _run_core(args: argparse.Namespace, settings: Settings, components: Componen
 
 
 def _index(components: Components, settings: Settings, args: argparse.Namespace) -> int:
+    if settings.feeds:  # each feed once, its new and updated items written into the corpus folder
+        import functools
+
+        from index.ingest.loaders import write_file
+
+        poller = components.feed_poller(functools.partial(write_file, settings.corpus_dir))
+        for feed in poller.poll_all():
+            print(render.feed_text(feed), file=sys.stderr)
+    report = _run_indexer(components, settings, args.quiet, args.rebuild)
+    print(render.report_text(report))
+    return 0
+
+
+def _add(components: Components, settings: Settings, args: argparse.Namespace) -> int:
+    """Fetch each address into the corpus, index, and say what each became; a failure adds nothing."""
+    from index.errors import FetchError
+    from index.ingest.loaders import write_file
+    from index.ingest.web import corpus_file
+
+    fetch = components.fetcher(allow_private=True)  # the operator's own command: any address
+    saved: dict[str, tuple[str, bytes | None]] = {}
+    failed = 0
+    for url in args.urls:
+        try:
+            doc_id, data = corpus_file(fetch(url))
+        except FetchError as exc:
+            print(f"Not added: {url}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        path = settings.corpus_dir / doc_id
+        saved[url] = (doc_id, path.read_bytes() if path.is_file() else None)
+        write_file(settings.corpus_dir, doc_id, data)
+    if not saved:
+        return 1
+    report = _run_indexer(components, settings, args.quiet)
+    problems = {s.path: s.reason for s in report.skipped}
+    docs = components.answerer().stats().docs
+    titles = {d.doc_id: (d.title, d.chunks) for d in docs}
+    for url, (doc_id, before) in saved.items():
+        if doc_id in problems or doc_id not in titles:
+            failed += 1
+            if before is None:
+                (settings.corpus_dir / doc_id).unlink(missing_ok=True)
+            else:
+                write_file(settings.corpus_dir, doc_id, before)
+            print(f"Not added: {url}: {problems.get(doc_id, 'it could not be indexed')}", file=sys.stderr)
+            continue
+        title, chunks = titles[doc_id]
+        print(f"Added: {title} ({doc_id}, {chunks} passage{'s' if chunks != 1 else ''}) from {url}")
+    return 1 if failed else 0
+
+
+def _run_indexer(components: Components, settings: Settings, quiet: bool, rebuild: bool = False) -> IndexReport:
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=args.quiet or None, file=sys.stderr)
+    bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=quiet or None, file=sys.stderr)
     # Not a terminal (a log file, a service manager): a line every 10 % instead of a bar.
-    plain = not args.quiet and not sys.stderr.isatty()
+    plain = not quiet and not sys.stderr.isatty()
     reported = [-1]
 
     def progress(done: int, total: int) -> None:
@@ -175,12 +236,14 @@ def _index(components: Components, settings: Settings, args: argparse.Namespace)
             reported[0] = step
             print(f"Embedding: {done}/{total} chunks ({100 * done // total} %)", file=sys.stderr, flush=True)
 
+    def ocr_progress(doc_id: str, page: int, pages: int) -> None:
+        if not quiet:
+            print(f"OCR: {doc_id}, page {page} of {pages}", file=sys.stderr, flush=True)
+
     try:
-        report = components.indexer().run(settings.corpus_dir, rebuild=args.rebuild, progress=progress)
+        return components.indexer(ocr_progress).run(settings.corpus_dir, rebuild=rebuild, progress=progress)
     finally:
         bar.close()
-    print(render.report_text(report))
-    return 0
 
 
 def _say_corpus_changed(report: IndexReport) -> None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import textwrap
+from typing import TYPE_CHECKING
 
 from index.evaluation import EvalReport
 from index.models import Answer, IndexReport, IndexStats, Search
+
+if TYPE_CHECKING:
+    from index.ingest.feeds import FeedReport
 
 NOTHING_FOUND = "Nothing relevant found in the corpus for this question."
 NO_PREVIOUS = "Ask a question first: “more” continues the last answer."
@@ -83,6 +87,12 @@ def report_text(report: IndexReport) -> str:
         lines.append(f"Skipped {len(report.skipped)} file(s):")
         lines.extend(f"  - {s.path}: {s.reason}" for s in report.skipped)
     return "\n".join(lines)
+
+
+def feed_text(report: FeedReport) -> str:
+    if report.problem:
+        return f"Feed {report.feed}: not read ({report.problem}); tried again at the next run"
+    return f"Feed {report.feed}: {len(report.added)} new, {len(report.updated)} updated, {report.unchanged} unchanged"
 
 
 def stats_text(stats: IndexStats) -> str:

@@ -56,6 +56,10 @@ class LoaderError(CorpusbotError):
     """A document could not be read; the indexer reports and skips it."""
 
 
+class FetchError(CorpusbotError):
+    """A web page or feed could not be fetched (not found, timed out, too large, not allowed, not a page)."""
+
+
 class IndexBusyError(CorpusbotError):
     """Another process holds the embedded index; it serves one process at a time."""
 

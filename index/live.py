@@ -151,6 +151,32 @@ class LiveCorpus:
             if token is not None and self._journal is not None:
                 self._journal.end(token)
 
+    def save(self, doc_id: str, data: bytes, sender: int | None = None, label: str = "") -> Added:
+        """Store `data` as the document `doc_id` (a path of our own making: a fetched page's) and index it,
+        replacing what was there; if it cannot be used, what was there before comes back and nothing else
+        changes. `label` (the page's address) is what the upload journal tells the sender after a restart."""
+        path = self._inside(doc_id)
+        if path is None:
+            return Added(problem="not a place in the corpus")
+        if len(data) > self.max_bytes:
+            return Added(problem=f"the file is larger than {self.max_bytes / 1e6:g} MB")
+        before = path.read_bytes() if path.is_file() else None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        journal = self._journal if sender is not None else None
+        token = journal.begin(sender, label or doc_id, doc_id) if journal is not None and sender is not None else None
+        try:
+            added = self._indexed(self._write(path, data), self.refresh_soon().result())
+            if added.problem:
+                if before is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    self._write(path, before)
+                self.refresh_soon().result()
+            return added
+        finally:
+            if token is not None and journal is not None:
+                journal.end(token)
+
     def interrupted_uploads(self) -> list[tuple[PendingUpload, Added]]:
         """Uploads a previous process began and never confirmed (it was killed), with what became of each
         now that the folder has been caught up on: indexed, or not in the corpus."""

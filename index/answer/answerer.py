@@ -8,8 +8,10 @@ from dataclasses import dataclass, replace
 from index.answer.conversation import Reading, Turn, follow_up_context, read
 from index.answer.extraction import build_answer, score_sentences
 from index.embedding import Embedder, load_embedder
+from index.ingest.feeds import FeedPoller, FeedReader
 from index.ingest.indexer import Indexer
 from index.ingest.ocr import Ocr, PageProgress
+from index.ingest.web import Fetched, default_fetcher
 from index.live import LiveCorpus
 from index.models import Answer, IndexStats, Passage, Search
 from index.search.retriever import RetrievalConfig, Retriever
@@ -168,6 +170,17 @@ class Components:
         s = self.settings
         retriever = Retriever(self.embedder, self.store, RetrievalConfig())
         return QuestionAnswerer(retriever, AnswerConfig(top_k=top_k or s.top_k, max_sentences=s.answer_sentences))
+
+    def fetcher(self, allow_private: bool = True) -> Callable[[str], Fetched]:
+        """Downloads within the configured time and size; `allow_private=False` for addresses users send."""
+        s = self.settings
+        return default_fetcher(allow_private, s.fetch_timeout, s.fetch_max_mb)
+
+    def feed_poller(self, write: Callable[[str, bytes], object]) -> FeedPoller:
+        """The configured feeds, their items written with `write(doc_id, data)` into the corpus."""
+        s = self.settings
+        reader = FeedReader(self.fetcher(allow_private=True), write, s.corpus_dir)
+        return FeedPoller(reader, s.feeds, s.feed_minutes)
 
     def live(self, answerer: QuestionAnswerer) -> LiveCorpus:
         """The corpus folder kept in step with the index `answerer` answers from, while it answers."""

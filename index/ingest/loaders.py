@@ -139,6 +139,18 @@ def read_file(path: Path, max_bytes: int) -> bytes:
     return data
 
 
+def write_file(root: Path, doc_id: str, data: bytes) -> Path:
+    """Write the corpus file `doc_id` whole: hidden until renamed into place, so never indexed half-written."""
+    path = root / doc_id
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise LoaderError(f"not a place in the corpus: {doc_id}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    hidden = path.with_name(f".{path.name}.{os.getpid()}.part")
+    hidden.write_bytes(data)
+    os.replace(hidden, path)
+    return path
+
+
 def parse_document(data: bytes, doc_id: str, max_chars: int | None = None, ocr: Ocr | None = None) -> Document:
     """Parse the bytes of a file named `doc_id` (its suffix picks the loader), refusing a document whose
     text is longer than `max_chars` (a small compressed PDF can hold hours of embedding). Scanned pages
@@ -254,7 +266,9 @@ def _load_pdf(data: bytes, doc_id: str, max_chars: int | None = None, ocr: Ocr |
                 page_texts[number - 1] = text.strip()
     if not any(page_texts):
         why = ocr.missing() if ocr is not None else "OCR is off"
-        raise LoaderError(f"PDF has no text layer (scanned pages?) and {why}" if why else "PDF has no text, even by OCR")
+        raise LoaderError(
+            f"PDF has no text layer (scanned pages?) and {why}" if why else "PDF has no text, even by OCR"
+        )
     builder = TextBuilder()
     for number, text in enumerate(page_texts, start=1):
         builder.add(text, page=number)
