@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= when does the deployment start?
 
-.PHONY: dictionaries ocr setup setup-dev index ask chat eval test lint bench bench-quality bench-large serve clean
+.PHONY: dictionaries ocr setup setup-dev index ask chat eval test test-fast lint bench bench-quality bench-large serve clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ test: setup-dev
 	$(PY) -m ruff check index bot corpusbot tests bench devtools
 	$(PY) -m mypy
 	$(PY) -m pytest -q
+
+# The logic on fakes and the in-memory store (bot handlers through the fake Bot API included): seconds.
+test-fast: setup-dev
+	$(PY) -m pytest -q -m "not model and not subprocess and not server"
 
 bench: setup-dev
 	$(PY) -m bench.run

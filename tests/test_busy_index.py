@@ -9,8 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from index.store import locking
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.subprocess
 
 HOLD = (
     "import sys, time, pathlib; sys.argv = {argv!r}; from index.store import locking; "

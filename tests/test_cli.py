@@ -12,7 +12,7 @@ import pytest
 from corpusbot.cli import main
 from tests.conftest import ROOT, SEED_QUESTIONS
 
-pytestmark = pytest.mark.model  # the command line as shipped: the real default model
+pytestmark = [pytest.mark.model, pytest.mark.subprocess]  # the command line as shipped: the real default model
 
 
 @pytest.fixture

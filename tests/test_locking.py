@@ -16,7 +16,7 @@ from index.errors import IndexBusyError
 from index.store import locking
 from tests.conftest import ROOT, SEED_CORPUS
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.subprocess]
 
 
 def _env(corpus: Path, index_dir: Path, wait: float) -> dict[str, str]:

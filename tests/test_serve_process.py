@@ -19,7 +19,7 @@ from devtools import fake_telegram as tg
 from tests.bot_harness import TOKEN
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.model  # a real process with a real (the fast) model
+pytestmark = [pytest.mark.model, pytest.mark.subprocess]  # a real process with a real (the fast) model
 ADMIN = 601
 REACTOR = "title: Reactor notes\n\nThe alpha reactor was inspected in March by the Bergstrom agency.\n"
 
