@@ -32,7 +32,10 @@ class Document:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A slice of a document's text: `document.text[start:end] == text`."""
+    """A slice of a document's text. `start`/`end` are offsets into the file's text as loaded: for plain
+    text and Markdown `document.text[start - body_offset:end - body_offset] == text` (front matter or
+    header lines skipped); for extracted formats (HTML, PDF, Office, OCR) they point into the extracted
+    text, not the file's bytes."""
 
     doc_id: str
     index: int

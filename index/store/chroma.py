@@ -334,7 +334,9 @@ def _forget_embedded_system(folder: Path) -> None:
 
 
 def _is_missing_collection(exc: Exception) -> bool:
+    """Chroma 1.x raises `NotFoundError` (chromadb.errors) for a collection that is not there; a server of
+    another version may only say so in its message."""
     name = type(exc).__name__
-    return name in {"NotFoundError", "InvalidCollectionException"} or (
+    return name == "NotFoundError" or (
         "does not exist" in str(exc) and "ollection" in str(exc)
     )
