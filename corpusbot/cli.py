@@ -188,6 +188,7 @@ def _add(components: Components, settings: Settings, args: argparse.Namespace) -
 
     fetch = components.fetcher(allow_private=True)  # the operator's own command: any address
     saved: dict[str, tuple[str, bytes | None]] = {}
+    same: set[str] = set()  # fetched again, no different from what the corpus holds
     failed = 0
     for url in args.urls:
         try:
@@ -197,8 +198,12 @@ def _add(components: Components, settings: Settings, args: argparse.Namespace) -
             failed += 1
             continue
         path = settings.corpus_dir / doc_id
-        saved[url] = (doc_id, path.read_bytes() if path.is_file() else None)
-        write_file(settings.corpus_dir, doc_id, data)
+        before = path.read_bytes() if path.is_file() else None
+        saved[url] = (doc_id, before)
+        if before != data:
+            write_file(settings.corpus_dir, doc_id, data)
+        else:
+            same.add(url)
     if not saved:
         return 1
     report = _run_indexer(components, settings, args.quiet)
@@ -215,7 +220,8 @@ def _add(components: Components, settings: Settings, args: argparse.Namespace) -
             print(f"Not added: {url}: {problems.get(doc_id, 'it could not be indexed')}", file=sys.stderr)
             continue
         title, chunks = titles[doc_id]
-        print(f"Added: {title} ({doc_id}, {chunks} passage{'s' if chunks != 1 else ''}) from {url}")
+        done = "Already in the corpus, unchanged" if url in same else "Added"
+        print(f"{done}: {title} ({doc_id}, {chunks} passage{'s' if chunks != 1 else ''}) from {url}")
     return 1 if failed else 0
 
 

@@ -95,6 +95,9 @@ def test_corpusbot_add_saves_and_indexes_pages_and_adds_nothing_on_failure(
         "culture-jazz-a-clairvaux-programmation.md",
         "local-2026-03-riverside-tram.md",
     ]
+    again = cli._add(components, settings, argparse.Namespace(urls=urls[:1], quiet=True))
+    assert again == 0 and "Already in the corpus, unchanged: Council approves" in capsys.readouterr().out
+    assert components.answerer().stats().documents == 2  # running it twice adds nothing
     answer = components.answerer().ask("Combien coûte le pass pour les six soirées du festival ?")
     assert answer.answered and "145 euros" in answer.text
     assert answer.citations[0].url == "https://courrier-aube.example.fr/culture/jazz-a-clairvaux-programmation"
@@ -140,7 +143,7 @@ def test_feed_items_become_dated_cited_documents_once_and_updates_replace_them(
     components.indexer().run(corpus)
     answerer = components.answerer()
     tram = answerer.ask("How much is the Riverside tram line budgeted at?")
-    assert tram.answered and "412 million pounds" in tram.text  # the linked article's text, not the item's line
+    assert tram.answered and "412 million pounds" in tram.citations[0].passage  # the article, not the item's line
     assert tram.citations[0].url == site.url(TRAM)  # cited with the item's link
     assert tram.citations[0].date == "2026-03-18"
     ferry = answerer.ask("How often does the island ferry sail from June?")  # its link is gone: the item's text
