@@ -42,14 +42,16 @@ def extract_article(html: str) -> HtmlArticle:
     import trafilatura
 
     meta = _page_meta(html)
-    extracted = trafilatura.bare_extraction(
-        _without_boxes(html), with_metadata=True, include_comments=False, include_tables=True, deduplicate=True
-    )
+    cleaned = _without_boxes(html)
+    extracted = trafilatura.bare_extraction(cleaned, with_metadata=False, include_comments=False, include_tables=True)
     text = (getattr(extracted, "text", None) or "") if extracted is not None else ""
     paragraphs = tuple(p for p in (" ".join(line.split()) for line in text.splitlines()) if p)
-    if extracted is not None:
+    if not (meta.get("title") and meta.get("date") and meta.get("author")):
+        # trafilatura's own metadata search (JSON-LD, bylines, dates in the text and address) costs about
+        # 0.1 s a page, 20 times its text extraction: only for what the page's head does not say.
+        found = trafilatura.extract_metadata(cleaned)
         for key in ("title", "date", "url", "author"):
-            value = getattr(extracted, key, None)
+            value = getattr(found, key, None) if found is not None else None
             if value and not meta.get(key):
                 meta[key] = str(value)
     if not paragraphs:
