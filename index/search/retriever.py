@@ -77,6 +77,9 @@ class Retrieval:
     passages: tuple[Passage, ...]
     expand: Callable[[str], Sequence[tuple[str, float]]]
     relevant: bool = True  # whether the best passage passes the relevance bar
+    # The score the bar is compared with: the best name-grounded passage against its own document's
+    # background (-inf when no passage may answer).
+    decision: float = float("inf")
 
 
 class _Snapshot:
@@ -199,10 +202,11 @@ class Retriever:
             passage = passage_from(chunk, document, score, dense_score, lexical_score, similarity)
             scored.append(replace(passage, score=score + boost(passage)) if boost else passage)
         scored.sort(key=lambda p: p.score, reverse=True)
-        relevant = bool(scored) and self._relevant(question, scored[: self.config.candidates], snapshot, language)
+        decision = self._decision(question, scored[: self.config.candidates], snapshot, language)
+        relevant = bool(scored) and decision >= self.config.relevance.min_fused
         if threshold and not relevant:
             scored = []
-        return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, relevant)
+        return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, relevant, decision)
 
     def _baseline(self, snapshot: _Snapshot, language: str) -> Callable[[str], float]:
         """The similarity a dense hit of each document is counted from, for a question in `language`."""
@@ -213,20 +217,20 @@ class Retriever:
         levels = snapshot.language_backgrounds
         return lambda doc_id: mean + shift * (levels.get((language, manifest.docs[doc_id].lang), mean) - mean)
 
-    def _relevant(self, question: str, ranked: Sequence[Passage], snapshot: _Snapshot, language: str) -> bool:
-        """Relevant unless the question names something the corpus never mentions, or no passage
-        matches the question clearly better than everyday unrelated questions match its document."""
+    def _decision(self, question: str, ranked: Sequence[Passage], snapshot: _Snapshot, language: str) -> float:
+        """How much better than everyday unrelated questions match its document the best passage matches
+        the question, among the passages of documents that hold every name of the question (-inf when
+        none may answer: the question names something the corpus, or each candidate's document, lacks)."""
         rule = self.config.relevance
         if rule.grounded_names:
             naming = documents_naming(question_names(question), snapshot.lexical, snapshot.doc_of)
             ranked = [p for p in ranked if naming is None or p.doc_id in naming]
         elif missing_names(question, snapshot.lexical):
-            return False
-        best = max(
+            return float("-inf")
+        return max(
             (_against_own_document(p, snapshot.manifest, language, rule.language_weight) for p in ranked),
             default=float("-inf"),
         )
-        return best >= rule.min_fused
 
 
 def _belongs(chunk: StoredChunk, manifest: Manifest) -> bool:
