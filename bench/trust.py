@@ -46,6 +46,8 @@ SETS = {"external": list(FILES)[:2], "english": list(FILES)[2:4], "mixed": list(
 # What was tried, one retrieval configuration each ("default" is the product's).
 VARIANTS = {
     "default": RetrievalConfig(),
+    # the bar the index derives for same-language passages (index/search/calibration.py) not applied
+    "uncalibrated": RetrievalConfig(relevance=RelevanceRule(calibrated=False)),
     "before": RetrievalConfig(
         relevance=RelevanceRule(language_weight=0.0, grounded_names=False), language_shift=0.0, bridge_weight=0.0
     ),
@@ -79,8 +81,15 @@ class HidingStore:
         return replace(manifest, docs={k: v for k, v in manifest.docs.items() if k not in self._hidden})
 
     def query(self, embedding: np.ndarray, n_results: int) -> list[tuple[str, float]]:
-        hits = self._store.query(embedding, 2 * n_results)
-        return [(chunk_id, score) for chunk_id, score in hits if _doc_of(chunk_id) not in self._hidden][:n_results]
+        """The nearest `n_results` chunks of the documents left: asked for more until enough are left (when
+        most of an index is hidden, the nearest of all may all be hidden ones)."""
+        wanted, total = 2 * n_results, self._store.count()
+        while True:
+            hits = self._store.query(embedding, min(wanted, total))
+            kept = [(chunk_id, score) for chunk_id, score in hits if _doc_of(chunk_id) not in self._hidden]
+            if len(kept) >= n_results or wanted >= total:
+                return kept[:n_results]
+            wanted *= 4
 
     def iter_chunks(self, page_size: int = 5000) -> Iterator[StoredChunk]:
         for chunk in self._store.iter_chunks(page_size):

@@ -247,9 +247,12 @@ def _run_indexer(components: Components, settings: Settings, quiet: bool, rebuil
             print(f"OCR: {doc_id}, page {page} of {pages}", file=sys.stderr, flush=True)
 
     try:
-        return components.indexer(ocr_progress).run(settings.corpus_dir, rebuild=rebuild, progress=progress)
+        report = components.indexer(ocr_progress).run(settings.corpus_dir, rebuild=rebuild, progress=progress)
     finally:
         bar.close()
+    if report.documents:
+        components.calibrate(force=rebuild)  # the relevance bar this index derives for itself
+    return report
 
 
 def _say_corpus_changed(report: IndexReport) -> None:

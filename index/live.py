@@ -17,6 +17,7 @@ from index.errors import IndexBusyError, IndexNotBuiltError
 from index.ingest.indexer import Indexer
 from index.ingest.loaders import SUPPORTED_SUFFIXES
 from index.models import DocumentInfo, IndexReport
+from index.search.calibration import calibrate
 from index.search.retriever import Retriever
 from index.uploads import PendingUpload, UploadJournal
 
@@ -109,6 +110,7 @@ class LiveCorpus:
             if report.changed:
                 try:
                     self._retriever.reload()
+                    calibrate(self._retriever)  # when the corpus grew or shrank by a tenth since it last was
                 except IndexNotBuiltError:  # the last document went: questions now say so
                     self._retriever.clear()
             return report

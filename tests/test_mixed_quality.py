@@ -52,6 +52,8 @@ def mixed(default_embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) 
     settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("mixed-index"))  # type: ignore[call-arg]
     components = build(settings, embedder=default_embedder)
     components.indexer().run(corpus)
+    calibration = components.calibrate()  # as `corpusbot index` does
+    assert calibration is not None and calibration.bar >= 1.2
     return {
         "components": components,
         "FR->FR": _questions(FRENCH, "questions-fr.jsonl", set(french)),
@@ -67,7 +69,7 @@ def _report(mixed: dict[str, object], pair: str) -> EvalReport:
 
 
 # Measured (this subset, 155 chunks): hit@1/hit@3, refused, false refusals — FR->FR 0.94/1.0, 6/6, 0;
-# EN->FR 0.81/0.88, 6/6, 1; EN->EN 0.88/1.0, 6/8, 0; FR->EN 0.75/0.88, 4/8, 2. Bars sit a question lower.
+# EN->FR 0.81/0.88, 6/6, 1; EN->EN 0.88/1.0, 7/8, 0; FR->EN 0.75/0.88, 4/8, 2. Bars sit a question lower.
 BARS = {  # pair: (hit@1, hit@3, out-of-corpus questions refused, false refusals at most)
     "FR->FR": (0.875, 0.9375, 5, 1),
     "EN->FR": (0.75, 0.8125, 5, 2),
@@ -94,6 +96,7 @@ def test_questions_about_documents_left_out_are_not_answered_from_others(mixed: 
         answer = answerer.ask(question.question)
         if answer.answered and not is_correct(answer.text + " " + answer.citations[0].passage, question.answers):
             wrong.append(question.id)
-    # Measured: 6 of 12 answered from another document, as before this rule; the decision's open problem
-    # (bench/trust.py: ~26 % of such questions refused on the dev folds). The bar guards against worse.
-    assert len(asked) == 12 and len(wrong) <= 7, wrong
+    # Measured: 5 of 12 answered from another document with the bar this index derives (2.18), 6 without
+    # it; the decision's open problem (bench/trust.py: 36 % of such questions refused on the dev folds, 27 %
+    # without the derived bar). The bar guards against worse.
+    assert len(asked) == 12 and len(wrong) <= 6, wrong

@@ -14,6 +14,7 @@ from index.ingest.ocr import Ocr, PageProgress
 from index.ingest.web import Fetched, default_fetcher
 from index.live import LiveCorpus
 from index.models import Answer, IndexStats, Passage, Search
+from index.search.calibration import Calibration, calibrate
 from index.search.retriever import RetrievalConfig, Retriever
 from index.settings import Settings
 from index.store.chroma import ChromaStore
@@ -170,6 +171,10 @@ class Components:
         s = self.settings
         retriever = Retriever(self.embedder, self.store, RetrievalConfig())
         return QuestionAnswerer(retriever, AnswerConfig(top_k=top_k or s.top_k, max_sentences=s.answer_sentences))
+
+    def calibrate(self, force: bool = False) -> Calibration | None:
+        """Derive the index's relevance bar for same-language passages (after an `index` run)."""
+        return calibrate(Retriever(self.embedder, self.store, RetrievalConfig()), force=force)
 
     def fetcher(self, allow_private: bool = True) -> Callable[[str], Fetched]:
         """Downloads within the configured time and size; `allow_private=False` for addresses users send."""

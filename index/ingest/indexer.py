@@ -160,6 +160,9 @@ class Indexer:
                 generation=(previous.generation + 1) if previous else 1,
                 similarity_mean=mean,
                 similarity_std=std,
+                # kept until index/search/calibration.py derives it again for this generation
+                same_language_bar=previous.same_language_bar if previous else 0.0,
+                calibrated_docs=previous.calibrated_docs if previous else 0,
                 docs=dict(sorted(docs.items())),
             )
             self._store.write_manifest(manifest)

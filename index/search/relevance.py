@@ -35,6 +35,9 @@ class RelevanceRule:
     # The names of the question must all stand in the document of the passage that answers, not just
     # somewhere in the corpus.
     grounded_names: bool = True
+    # A passage in the question's own language must pass the bar the index derived for such passages
+    # (Manifest.same_language_bar, when above `min_fused`; index/search/calibration.py).
+    calibrated: bool = True
 
 
 @lru_cache(maxsize=50_000)

@@ -119,6 +119,10 @@ class Retriever:
         return self._store.description
 
     @property
+    def store(self) -> VectorStore:
+        return self._store
+
+    @property
     def manifest(self) -> Manifest:
         return self._current().manifest
 
@@ -156,6 +160,18 @@ class Retriever:
         with self._lock:
             self._snapshot = snapshot
 
+    def adopt(self, manifest: Manifest) -> None:
+        """Answer with `manifest` from now on when it describes the loaded generation (a bar derived for
+        it), without loading the chunks again."""
+        with self._lock:
+            if self._snapshot is not None and self._snapshot.manifest.generation == manifest.generation:
+                self._snapshot.manifest = manifest
+
+    def chunk_texts(self) -> list[tuple[str, str]]:
+        """(document id, text) of every chunk of the loaded generation."""
+        snapshot = self._current()
+        return [(doc_id, chunk.text) for doc_id, chunk in zip(snapshot.doc_of, snapshot.chunks)]
+
     def clear(self) -> None:
         """Forget the loaded generation: the next question loads the index afresh."""
         with self._lock:
@@ -170,6 +186,30 @@ class Retriever:
     ) -> Retrieval:
         """Like `search`, also returning the fuzzy term expansion for answer extraction. `boost` adds to a
         passage's score before ranking and the relevance check (a conversation's passages, for a follow-up)."""
+        snapshot, language, scored = self._ranked(question, boost)
+        decision = self._decision(question, scored[: self.config.candidates], snapshot, language)
+        relevant = bool(scored) and decision >= self.config.relevance.min_fused
+        if threshold and not relevant:
+            scored = []
+        return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, relevant, decision)
+
+    def probe(self, question: str, own_doc: str) -> tuple[float, float, str]:
+        """For calibration: the decision score of `question` as it stands, and with the passages of
+        `own_doc` left out (as if that document had never been indexed), both before any derived bar,
+        and the question's language."""
+        snapshot, language, scored = self._ranked(question)
+        ranked = scored[: self.config.candidates]
+        others = [p for p in ranked if p.doc_id != own_doc]
+        return (
+            self._decision(question, ranked, snapshot, language, derived=False),
+            self._decision(question, others, snapshot, language, derived=False),
+            language,
+        )
+
+    def _ranked(
+        self, question: str, boost: Callable[[Passage], float] | None = None
+    ) -> tuple[_Snapshot, str, list[Passage]]:
+        """The loaded generation, the question's language and every candidate passage, best first."""
         snapshot = self._current()
         manifest = snapshot.manifest
         language = detect_language(question)
@@ -202,11 +242,7 @@ class Retriever:
             passage = passage_from(chunk, document, score, dense_score, lexical_score, similarity)
             scored.append(replace(passage, score=score + boost(passage)) if boost else passage)
         scored.sort(key=lambda p: p.score, reverse=True)
-        decision = self._decision(question, scored[: self.config.candidates], snapshot, language)
-        relevant = bool(scored) and decision >= self.config.relevance.min_fused
-        if threshold and not relevant:
-            scored = []
-        return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, relevant, decision)
+        return snapshot, language, scored
 
     def _baseline(self, snapshot: _Snapshot, language: str) -> Callable[[str], float]:
         """The similarity a dense hit of each document is counted from, for a question in `language`."""
@@ -217,18 +253,28 @@ class Retriever:
         levels = snapshot.language_backgrounds
         return lambda doc_id: mean + shift * (levels.get((language, manifest.docs[doc_id].lang), mean) - mean)
 
-    def _decision(self, question: str, ranked: Sequence[Passage], snapshot: _Snapshot, language: str) -> float:
+    def _decision(
+        self, question: str, ranked: Sequence[Passage], snapshot: _Snapshot, language: str, derived: bool = True
+    ) -> float:
         """How much better than everyday unrelated questions match its document the best passage matches
         the question, among the passages of documents that hold every name of the question (-inf when
-        none may answer: the question names something the corpus, or each candidate's document, lacks)."""
+        none may answer: the question names something the corpus, or each candidate's document, lacks).
+        A passage in the question's language counts less by what the index's derived bar for such
+        passages adds to the rule's floor (`derived`), so that one comparison with the floor decides."""
         rule = self.config.relevance
+        manifest = snapshot.manifest
         if rule.grounded_names:
             naming = documents_naming(question_names(question), snapshot.lexical, snapshot.doc_of)
             ranked = [p for p in ranked if naming is None or p.doc_id in naming]
         elif missing_names(question, snapshot.lexical):
             return float("-inf")
+        extra = max(0.0, manifest.same_language_bar - rule.min_fused) if derived and rule.calibrated else 0.0
         return max(
-            (_against_own_document(p, snapshot.manifest, language, rule.language_weight) for p in ranked),
+            (
+                _against_own_document(p, manifest, language, rule.language_weight)
+                - (extra if language and manifest.docs[p.doc_id].lang == language else 0.0)
+                for p in ranked
+            ),
             default=float("-inf"),
         )
 

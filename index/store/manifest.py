@@ -25,6 +25,8 @@ _MANIFEST_KEYS = (
     "generation",
     "similarity_mean",
     "similarity_std",
+    "same_language_bar",
+    "calibrated_docs",
 )
 
 
@@ -42,6 +44,11 @@ class Manifest:
     # spread, measured at index time, see index/ingest/background.py): retrieval puts dense scores on this scale.
     similarity_mean: float = 0.0
     similarity_std: float = 1.0
+    # The relevance bar for a passage in the question's own language, derived from this index by
+    # index/search/calibration.py (0: not derived; the fixed floor applies), and how many documents the
+    # index held when it was derived.
+    same_language_bar: float = 0.0
+    calibrated_docs: int = 0
     docs: dict[str, DocumentInfo] = field(default_factory=dict)
 
     @property
@@ -67,6 +74,8 @@ class Manifest:
             generation=int(metadata.get("generation", 0)),
             similarity_mean=float(metadata.get("similarity_mean", 0.0)),
             similarity_std=float(metadata.get("similarity_std", 1.0)),
+            same_language_bar=float(metadata.get("same_language_bar", 0.0)),
+            calibrated_docs=int(metadata.get("calibrated_docs", 0)),
             docs=docs,
         )
 

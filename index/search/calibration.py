@@ -1,0 +1,126 @@
+"""The relevance bar an index derives for itself: questions made from its own passages, asked with and
+without the document they come from, say how high a passage in the question's language must score."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass, replace
+
+from index.search.retriever import Retriever
+from index.sentences import split_sentences
+
+log = logging.getLogger(__name__)
+
+# Measured on the mixed dev index and corpora carved out of it (306, 156 FR, 150 EN, 40 and 10 documents)
+# and the seed (bench/calibration.py, bench/trust.py): a window of this many words of one of the index's own sentences
+# is a question whose answer is in the index; asked without its document, it is the nearest thing to a
+# question about a document the corpus does not hold.
+PROBE_WORDS = 10
+PROBES = 60
+# The bar: at most this share of the lowest decile of "document left out" probe scores (what questions
+# about absent documents reach)...
+HIDDEN_SHARE = 0.9
+# ...and never above this share of the lowest decile of "document present" probe scores (so that a corpus
+# of near-duplicates cannot raise it over the questions it answers).
+PRESENT_SHARE = 0.8
+# Derived again when the number of documents has changed by this share since it last was.
+RECALIBRATE_CHANGE = 0.1
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What the probes found: the derived bar (0 when there is too little to derive it from)."""
+
+    bar: float
+    probes: int
+    present_decile: float
+    absent_decile: float
+    seconds: float
+
+
+def derive_bar(retriever: Retriever, floor: float, probes: int = PROBES) -> Calibration:
+    """Ask `probes` questions made from the loaded index's own sentences (of documents in English or
+    French, asked in their document's language) and derive the same-language bar from their scores."""
+    started = time.perf_counter()
+    manifest = retriever.manifest
+    by_doc: dict[str, list[str]] = {}
+    for doc_id, text in retriever.chunk_texts():
+        if manifest.docs[doc_id].lang in ("en", "fr"):
+            by_doc.setdefault(doc_id, []).append(text)
+    if len(by_doc) < 2:
+        return Calibration(0.0, 0, math.nan, math.nan, time.perf_counter() - started)
+    rng = random.Random(len(by_doc))
+    docs = sorted(by_doc)
+    present: list[float] = []
+    absent: list[float] = []
+    for number in range(probes):
+        doc_id = docs[number % len(docs)] if len(docs) >= probes else rng.choice(docs)
+        question = _probe(rng.choice(by_doc[doc_id]), rng)
+        if not question:
+            continue
+        with_doc, without_doc, language = retriever.probe(question, doc_id)
+        if language != manifest.docs[doc_id].lang:
+            continue
+        present.append(with_doc)
+        absent.append(without_doc)
+    present_decile, absent_decile = _decile(present), _decile(absent)
+    if math.isnan(present_decile) or math.isnan(absent_decile) or len(absent) < probes // 3:
+        bar = 0.0
+    else:
+        bar = max(floor, min(HIDDEN_SHARE * absent_decile, PRESENT_SHARE * present_decile))
+    return Calibration(bar, len(present), present_decile, absent_decile, time.perf_counter() - started)
+
+
+def calibrate(retriever: Retriever, force: bool = False) -> Calibration | None:
+    """Derive the bar for the loaded generation and record it in the store's manifest (and the retriever's),
+    unless it was derived at a similar corpus size; None when nothing was done."""
+    store = retriever.store
+    floor = retriever.config.relevance.min_fused
+    recorded = store.read_manifest()  # decided before the chunks are loaded: a run that changed little is free
+    if recorded is None or not recorded.docs:
+        return None
+    known = recorded.calibrated_docs
+    if not force and known and abs(len(recorded.docs) - known) <= RECALIBRATE_CHANGE * known:
+        return None
+    manifest = retriever.manifest
+    documents = len(manifest.docs)
+    calibration = derive_bar(retriever, floor)
+    stored = store.read_manifest()
+    if stored is None or stored.generation != manifest.generation:  # a newer generation came meanwhile
+        return calibration
+    updated = replace(stored, same_language_bar=calibration.bar, calibrated_docs=documents)
+    store.write_manifest(updated)
+    retriever.adopt(updated)
+    log.info(
+        "relevance bar for same-language passages: %.2f (%d probes, deciles %.2f present / %.2f absent, %.1f s)",
+        calibration.bar,
+        calibration.probes,
+        calibration.present_decile,
+        calibration.absent_decile,
+        calibration.seconds,
+    )
+    return calibration
+
+
+def _probe(text: str, rng: random.Random) -> str:
+    """A window of `PROBE_WORDS` words from one sentence of `text` (sentences of 8 words or more first)."""
+    sentences = [text[start:end] for start, end in split_sentences(text)]
+    long_enough = [s for s in sentences if len(s.split()) >= 8] or sentences
+    if not long_enough:
+        return ""
+    words = rng.choice(long_enough).split()
+    start = rng.randrange(0, max(1, len(words) - PROBE_WORDS))
+    return " ".join(words[start : start + PROBE_WORDS])
+
+
+def _decile(values: list[float]) -> float:
+    finite = sorted(v for v in values if math.isfinite(v))
+    if len(finite) < 5:
+        return math.nan
+    position = 0.1 * (len(finite) - 1)
+    low = int(position)
+    high = min(low + 1, len(finite) - 1)
+    return finite[low] + (finite[high] - finite[low]) * (position - low)

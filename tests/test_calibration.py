@@ -1,0 +1,92 @@
+"""The relevance bar an index derives for itself (index/search/calibration.py): recorded in the manifest,
+applied to passages in the question's language only, derived again only when the corpus changed enough."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.ingest.indexer import Indexer
+from index.search.calibration import calibrate
+from index.search.relevance import RelevanceRule
+from index.search.retriever import RetrievalConfig, Retriever
+from index.store.memory import MemoryStore
+from tests.fakes import HashingEmbedder
+
+TOPICS = {
+    "harbour": "The harbour of the old town was rebuilt after the storm of the winter. The fishermen of the "
+    "coast asked the council for a new pier, and the council agreed to pay for it in the spring.",
+    "orchard": "The orchard on the hill gives apples and pears every autumn. The farmers of the valley "
+    "sell the fruit at the market of the town, and the best of it is pressed into cider.",
+    "railway": "The railway line to the mountains was opened in the summer of the year. The trains of "
+    "the company carry skiers in the winter and walkers in the summer, and the station is new.",
+    "library": "The library of the university holds old maps of the region and letters of the explorers. "
+    "The students read them in the reading room, which is open in the evening and at the weekend.",
+    "bakery": "La boulangerie du village ouvre à six heures et vend le pain de la ferme voisine. Le boulanger "
+    "est aussi le maire de la commune, et il a été élu pour la troisième fois au printemps.",
+}
+
+
+# Documents that share most of their text (weekly bulletins of one town): a question made from one of
+# them is answered nearly as well by the others, so the index derives a bar above the floor.
+BULLETIN = (
+    "The weekly bulletin of the town reports on the council, the market, the school and the harbour. "
+    "The council met on Monday evening in the town hall and the market was held on Saturday morning. "
+    "The school choir sang at the church on Sunday and the harbour master counted the boats of the week. "
+    "The weather was fair for most of the week, with rain on Thursday and a strong wind on Friday night. "
+    "The bus to the city runs every hour from the square, and the last one leaves at eleven in the evening."
+)
+
+
+def _index(corpus: Path, names: list[str], shared: bool = False) -> tuple[HashingEmbedder, MemoryStore, Indexer]:
+    for name in names:
+        own = TOPICS[name]
+        text = f"{BULLETIN} {own.split('. ')[0]}." if shared and name != "bakery" else " ".join([own] * 3)
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    embedder, store = HashingEmbedder(), MemoryStore()
+    indexer = Indexer(embedder, store, 700, 150, 10**6)
+    indexer.run(corpus)
+    return embedder, store, indexer
+
+
+def test_the_derived_bar_is_recorded_and_counts_only_for_passages_in_the_questions_language(corpus: Path) -> None:
+    embedder, store, _ = _index(corpus, ["harbour", "orchard", "railway", "library"], shared=True)
+    retriever = Retriever(embedder, store)
+    calibration = calibrate(retriever)
+    assert calibration is not None and calibration.probes > 20
+    manifest = store.read_manifest()
+    assert manifest is not None and manifest.calibrated_docs == 4 and manifest.same_language_bar == calibration.bar
+    extra = calibration.bar - RelevanceRule().min_fused
+    assert extra > 0.5  # near-duplicate documents: questions about one are nearly answered by the others
+    blind = Retriever(embedder, store, RetrievalConfig(relevance=RelevanceRule(calibrated=False)))
+    english = "When was the harbour of the old town rebuilt?"
+    assert retriever.retrieve(english, 3).decision == pytest.approx(blind.retrieve(english, 3).decision - extra)
+    # A French question is judged on English passages against the floor: the derived bar is for passages
+    # in the question's own language.
+    french = "Quand le conseil de la ville s'est-il réuni ?"
+    with_bar, without = retriever.retrieve(french, 3, threshold=False), blind.retrieve(french, 3, threshold=False)
+    assert with_bar.passages and with_bar.decision == pytest.approx(without.decision)
+
+
+def test_one_document_derives_nothing_and_the_floor_applies(corpus: Path) -> None:
+    embedder, store, _ = _index(corpus, ["harbour"])
+    calibration = calibrate(Retriever(embedder, store))
+    assert calibration is not None and calibration.bar == 0.0
+    manifest = store.read_manifest()
+    assert manifest is not None and manifest.same_language_bar == 0.0
+
+
+def test_derived_again_only_when_the_corpus_changed_by_a_tenth(corpus: Path) -> None:
+    embedder, store, indexer = _index(corpus, ["harbour", "orchard", "railway", "library"])
+    retriever = Retriever(embedder, store)
+    first = calibrate(retriever)
+    assert first is not None
+    assert calibrate(retriever) is None  # the same corpus: nothing to do
+    (corpus / "bakery.txt").write_text(TOPICS["bakery"] * 3, encoding="utf-8")
+    indexer.run(corpus)
+    carried = store.read_manifest()
+    assert carried is not None and carried.same_language_bar == first.bar  # a new generation keeps the last bar
+    retriever.reload()
+    again = calibrate(retriever)  # 4 -> 5 documents
+    assert again is not None and store.read_manifest().calibrated_docs == 5  # type: ignore[union-attr]
