@@ -160,9 +160,12 @@ class Corpusbot:
         settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=folder, embedding_model=self._model)  # type: ignore[call-arg]
         self._components = build(settings, embedder=self._embedder)
         report = self._components.indexer().run(corpus)
+        started = time.perf_counter()
+        self._components.calibrate()  # the relevance bar the index derives for itself, as `corpusbot index` does
+        calibrating = time.perf_counter() - started
         self._answerer = self._components.answerer(top_k=TOP)
         self._answerer.retriever.reload()  # load the index now, not inside the first timed question
-        return report.seconds
+        return report.seconds + calibrating
 
     def ask(self, question: str) -> Answer:
         return self._answerer.ask(question)
