@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import secrets
 import threading
 import unicodedata
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from pathlib import Path, PurePath
 
 from index.errors import IndexBusyError, IndexNotBuiltError
 from index.ingest.indexer import Indexer
-from index.ingest.loaders import SUPPORTED_SUFFIXES
+from index.ingest.loaders import SUPPORTED_SUFFIXES, write_file
 from index.models import DocumentInfo, IndexReport
 from index.search.calibration import calibrate
 from index.search.retriever import Retriever
@@ -140,18 +139,7 @@ class LiveCorpus:
             return Added(problem=unsupported_upload())
         if len(data) > self.max_bytes:
             return Added(problem=f"the file is larger than {self.max_bytes / 1e6:g} MB")
-        path = self._free_path(name, data)
-        doc_id = path.relative_to(self._root).as_posix()
-        token = self._journal.begin(sender, file_name, doc_id) if self._journal and sender is not None else None
-        try:
-            added = self._indexed(self._write(path, data), self.refresh_soon().result())
-            if added.problem:  # an unusable file leaves nothing behind
-                path.unlink(missing_ok=True)
-                self.refresh_soon().result()
-            return added
-        finally:
-            if token is not None and self._journal is not None:
-                self._journal.end(token)
+        return self._store_and_index(self._free_path(name, data), data, sender, file_name)  # unusable: removed
 
     def save(self, doc_id: str, data: bytes, sender: int | None = None, label: str = "") -> Added:
         """Store `data` as the document `doc_id` (a path of our own making: a fetched page's) and index it,
@@ -163,16 +151,23 @@ class LiveCorpus:
         if len(data) > self.max_bytes:
             return Added(problem=f"the file is larger than {self.max_bytes / 1e6:g} MB")
         before = path.read_bytes() if path.is_file() else None
-        path.parent.mkdir(parents=True, exist_ok=True)
+        return self._store_and_index(path, data, sender, label or doc_id, restore=before)
+
+    def _store_and_index(
+        self, path: Path, data: bytes, sender: int | None, label: str, restore: bytes | None = None
+    ) -> Added:
+        """Write `path` and index it now, journalled under `label` for a `sender`; a file that cannot be used
+        is put back to `restore` (or removed), and the corpus indexed again as it was."""
+        doc_id = path.relative_to(self._root).as_posix()
         journal = self._journal if sender is not None else None
-        token = journal.begin(sender, label or doc_id, doc_id) if journal is not None and sender is not None else None
+        token = journal.begin(sender, label, doc_id) if journal is not None and sender is not None else None
         try:
             added = self._indexed(self._write(path, data), self.refresh_soon().result())
             if added.problem:
-                if before is None:
+                if restore is None:
                     path.unlink(missing_ok=True)
                 else:
-                    self._write(path, before)
+                    self._write(path, restore)
                 self.refresh_soon().result()
             return added
         finally:
@@ -202,7 +197,6 @@ class LiveCorpus:
         if path is None or len(data) > self.max_bytes:
             done.set_result(Added(problem="not a place in the corpus, or too large"))
             return done
-        path.parent.mkdir(parents=True, exist_ok=True)
         written = self._write(path, data)
 
         def indexed(refresh: Future[IndexReport]) -> None:
@@ -310,11 +304,10 @@ class LiveCorpus:
         return path if path.is_relative_to(self._root) else None
 
     def _write(self, path: Path, data: bytes) -> str:
-        """Write `path` whole (hidden until renamed into place, so never indexed half-written); its doc id."""
-        hidden = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-        hidden.write_bytes(data)
-        os.replace(hidden, path)
-        return path.relative_to(self._root).as_posix()
+        """Write `path` whole (never indexed half-written); its doc id."""
+        doc_id = path.relative_to(self._root).as_posix()
+        write_file(self._root, doc_id, data)
+        return doc_id
 
     def _indexed(self, doc_id: str, report: IndexReport) -> Added:
         """What a refresh made of the document `doc_id`."""

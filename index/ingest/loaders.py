@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,7 +146,7 @@ def write_file(root: Path, doc_id: str, data: bytes) -> Path:
     if not path.resolve().is_relative_to(root.resolve()):
         raise LoaderError(f"not a place in the corpus: {doc_id}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    hidden = path.with_name(f".{path.name}.{os.getpid()}.part")
+    hidden = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")  # hidden files are never indexed
     hidden.write_bytes(data)
     os.replace(hidden, path)
     return path
