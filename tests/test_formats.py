@@ -102,6 +102,21 @@ def test_an_unreadable_attachment_is_reported_and_the_mail_kept(corpus: Path) ->
     assert skipped.path == "survey-schedule.eml › maps.zip" and "unsupported" in skipped.reason
 
 
+def test_a_pdf_attached_to_a_mail_is_read_and_cited_by_its_page() -> None:
+    from email import message_from_bytes, policy
+
+    from tests.test_loaders import minimal_pdf
+
+    message = message_from_bytes(format_files.eml_with_attachments(), policy=policy.default)
+    pdf = minimal_pdf(["Cover page.", "The survey boat is the Kittiwake, moored at the east basin."])
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename="boat.pdf")  # type: ignore[attr-defined]
+    mail = parse_document(message.as_bytes(), "mail.eml")
+    assert "Kittiwake" in mail.text and [name for name, _ in mail.skipped_parts] == ["maps.zip"]
+    start = mail.text.index("The survey boat")
+    label = [name for offset, name in mail.sections if offset <= start][-1]
+    assert label == "attachment boat.pdf, p. 2"
+
+
 def test_broken_files_are_skipped_with_reasons_and_never_stop_the_others(corpus: Path) -> None:
     format_files.write_all(corpus)
     good = format_files.docx_report()

@@ -302,7 +302,7 @@ def _load_eml(data: bytes, doc_id: str, max_chars: int | None, ocr: Ocr | None) 
     def attachment(payload: bytes, name: str) -> Document:
         return parse_document(payload, name, max_chars, ocr)
 
-    return load_eml(data, doc_id, attachment, lambda name: Path(name).suffix.lower() in _LOADERS)
+    return load_eml(data, doc_id, attachment, lambda name: Path(name).suffix.lower() in SUPPORTED_SUFFIXES)
 
 
 _LOADERS: dict[str, Callable[[bytes, str], Document]] = {
