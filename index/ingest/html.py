@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from index.errors import LoaderError
 
@@ -41,8 +42,13 @@ def extract_article(html: str) -> HtmlArticle:
     """The main text of `html` (navigation, footers, adverts, comments and related links left out)."""
     import trafilatura
 
-    meta = _page_meta(html)
-    cleaned = _without_boxes(html)
+    tree = _parsed(html)
+    meta = _page_meta(tree)
+    # trafilatura keeps navigation, headers, footers, asides and forms on short pages, where its own
+    # boilerplate rules give way to a baseline that takes every text: they go first (JSON-LD stays, it
+    # holds the article's metadata).
+    _drop_boxes(tree, keep_json_ld=True)
+    cleaned = tree.html or html
     extracted = trafilatura.bare_extraction(cleaned, with_metadata=False, include_comments=False, include_tables=True)
     text = (getattr(extracted, "text", None) or "") if extracted is not None else ""
     paragraphs = tuple(p for p in (" ".join(line.split()) for line in text.splitlines()) if p)
@@ -59,23 +65,21 @@ def extract_article(html: str) -> HtmlArticle:
     return HtmlArticle(paragraphs, meta)
 
 
-def _without_boxes(html: str) -> str:
-    """The page without its navigation, header, footer, asides and forms: trafilatura keeps them on short
-    pages, where its own boilerplate rules give way to a baseline that takes every text."""
+def _parsed(html: str) -> Any:
     from selectolax.lexbor import LexborHTMLParser
 
-    tree = LexborHTMLParser(html)
+    return LexborHTMLParser(html)
+
+
+def _drop_boxes(tree: Any, keep_json_ld: bool = False) -> None:
+    """Remove scripts, styles, navigation, header, footer, asides and forms from a parsed page."""
     for node in tree.css(_DROP):
-        if node.tag != "script" or node.attributes.get("type") != "application/ld+json":
+        if not (keep_json_ld and node.tag == "script" and node.attributes.get("type") == "application/ld+json"):
             node.decompose()
-    return tree.html or html
 
 
-def _page_meta(html: str) -> dict[str, str]:
+def _page_meta(tree: Any) -> dict[str, str]:
     """What the page says of itself in its head (Open Graph, article:*, canonical link, lang)."""
-    from selectolax.lexbor import LexborHTMLParser
-
-    tree = LexborHTMLParser(html)
 
     def first(selector: str, attribute: str) -> str:
         node = tree.css_first(selector)
@@ -100,11 +104,11 @@ def _page_meta(html: str) -> dict[str, str]:
 def block_texts(html: str) -> tuple[str, ...]:
     """The text blocks of a page's article (or main, or body), navigation and boxes dropped: for the XHTML
     chapters of e-books and pages trafilatura finds no article in."""
-    from selectolax.lexbor import LexborHTMLParser
+    return _blocks(_parsed(html))
 
-    tree = LexborHTMLParser(html)
-    for node in tree.css(_DROP):
-        node.decompose()
+
+def _blocks(tree: Any) -> tuple[str, ...]:
+    _drop_boxes(tree)
     root = tree.css_first("article") or tree.css_first("main") or tree.body or tree.root
     if root is None:
         return ()
@@ -115,8 +119,6 @@ def block_texts(html: str) -> tuple[str, ...]:
 
 def chapter_blocks(xhtml: bytes) -> tuple[str, list[str]]:
     """An e-book chapter: its first heading and its paragraphs."""
-    from selectolax.lexbor import LexborHTMLParser
-
-    html = decode_html(xhtml)
-    heading = LexborHTMLParser(html).css_first("h1, h2, h3")
-    return (heading.text(strip=True) if heading is not None else ""), list(block_texts(html))
+    tree = _parsed(decode_html(xhtml))
+    heading = tree.css_first("h1, h2, h3")
+    return (heading.text(strip=True) if heading is not None else ""), list(_blocks(tree))
