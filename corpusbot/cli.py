@@ -208,8 +208,8 @@ def _add(components: Components, settings: Settings, args: argparse.Namespace) -
         return 1
     report = _run_indexer(components, settings, args.quiet)
     problems = {s.path: s.reason for s in report.skipped}
-    docs = components.answerer().stats().docs
-    titles = {d.doc_id: (d.title, d.chunks) for d in docs}
+    manifest = components.store.read_manifest()  # what was indexed; no need to load the chunks
+    titles = {d.doc_id: (d.title, d.chunks) for d in (manifest.docs.values() if manifest else ())}
     for url, (doc_id, before) in saved.items():
         if doc_id in problems or doc_id not in titles:
             failed += 1

@@ -137,7 +137,7 @@ class FeedReader:
         paragraphs, meta = item.paragraphs, {"title": item.title, "date": item.date, "author": item.author}
         if item.link:
             try:
-                article = extract_article(_text(self._fetch(item.link)))
+                article = extract_article(decode_html(self._fetch(item.link).data))
                 if sum(map(len, article.paragraphs)) > sum(map(len, paragraphs)):
                     paragraphs = article.paragraphs
                     meta = {**meta, "author": item.author or article.meta.get("author", "")}
@@ -146,10 +146,6 @@ class FeedReader:
         if not paragraphs:
             paragraphs = (item.title,)
         return article_markdown(paragraphs, meta, item.link, guid=item.key, updated=item.updated or "-")
-
-
-def _text(fetched: Fetched) -> str:
-    return decode_html(fetched.data)
 
 
 class FeedPoller:
