@@ -96,6 +96,7 @@ class Ocr:
             pdf = pypdfium2.PdfDocument(data)
         except pypdfium2.PdfiumError as exc:
             raise LoaderError(f"unreadable PDF for OCR ({exc})") from exc
+        file_key = hashlib.sha256(data).hexdigest()
         try:
             for done, number in enumerate(numbers, start=1):
                 page = pdf[number - 1]
@@ -105,8 +106,7 @@ class Ocr:
                 def read(page: Any = page, scale: float = scale) -> str:
                     return self._tesseract(page.render(scale=scale, grayscale=True).to_pil())
 
-                key = hashlib.sha256(data).hexdigest() + f"-p{number}"
-                yield number, self._cached(key, read, doc_id, done, len(numbers))
+                yield number, self._cached(f"{file_key}-p{number}", read, doc_id, done, len(numbers))
         finally:
             pdf.close()
 
