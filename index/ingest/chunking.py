@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from index.models import Chunk, Document
 from index.sentences import split_paragraphs, split_sentences, trim_span
+
+T = TypeVar("T")
 
 
 def _split_long(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
@@ -101,18 +104,23 @@ def _gather(units: Sequence[_Unit], size: int) -> list[tuple[_Unit, _Unit]]:
     return groups
 
 
+def _lookup(marks: Sequence[tuple[int, T]], none: T) -> Callable[[int], T]:
+    """What the last of `marks` (sorted (start offset, value) pairs: pages, sections) at or before an
+    offset says; `none` when there are no marks."""
+    starts = [start for start, _ in marks]
+
+    def at(offset: int) -> T:
+        return marks[max(bisect_right(starts, offset) - 1, 0)][1] if starts else none
+
+    return at
+
+
 def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
     """Chunks of `document.text` that never cut a sentence unless it is longer than `size`, never cut
     a paragraph that fits in one, and gather short paragraphs rather than make a chunk of each."""
     text = document.text
-    page_starts = [start for start, _ in document.pages]
-    section_starts = [start for start, _ in document.sections]
-
-    def page_at(offset: int) -> int | None:
-        return document.pages[max(bisect_right(page_starts, offset) - 1, 0)][1] if page_starts else None
-
-    def section_at(offset: int) -> str:
-        return document.sections[max(bisect_right(section_starts, offset) - 1, 0)][1] if section_starts else ""
+    page_at = _lookup(document.pages, None)
+    section_at = _lookup(document.sections, "")
 
     def where(offset: int) -> tuple[int | None, str]:
         return page_at(offset), section_at(offset)
