@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from index.answer.conversation import Reading, Turn, follow_up_context, read
 from index.answer.extraction import build_answer, score_sentences
 from index.embedding import Embedder, load_embedder
-from index.ingest.feeds import FeedPoller, FeedReader
 from index.ingest.indexer import Indexer
 from index.ingest.ocr import Ocr, PageProgress
-from index.ingest.web import Fetched, default_fetcher
 from index.live import LiveCorpus
 from index.models import Answer, IndexStats, Passage, Search
 from index.search.calibration import Calibration, calibrate
@@ -21,6 +20,10 @@ from index.store.chroma import ChromaStore
 from index.store.protocol import VectorStore
 from index.text import clean_question, sentence_case
 from index.uploads import UploadJournal
+
+if TYPE_CHECKING:
+    from index.ingest.feeds import FeedPoller
+    from index.ingest.web import Fetched
 
 
 @dataclass(frozen=True)
@@ -178,11 +181,15 @@ class Components:
 
     def fetcher(self, allow_private: bool = True) -> Callable[[str], Fetched]:
         """Downloads within the configured time and size; `allow_private=False` for addresses users send."""
+        from index.ingest.web import default_fetcher  # httpx: ~0.1 s that `ask` need not pay
+
         s = self.settings
         return default_fetcher(allow_private, s.fetch_timeout, s.fetch_max_mb)
 
     def feed_poller(self, write: Callable[[str, bytes], object]) -> FeedPoller:
         """The configured feeds, their items written with `write(doc_id, data)` into the corpus."""
+        from index.ingest.feeds import FeedPoller, FeedReader
+
         s = self.settings
         reader = FeedReader(self.fetcher(allow_private=True), write, s.corpus_dir)
         return FeedPoller(reader, s.feeds, s.feed_minutes)
