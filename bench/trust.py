@@ -48,6 +48,8 @@ VARIANTS = {
     "default": RetrievalConfig(),
     # the bar the index derives for same-language passages (index/search/calibration.py) not applied
     "uncalibrated": RetrievalConfig(relevance=RelevanceRule(calibrated=False)),
+    # every document stemmed by the French Snowball rules, as before per-language stemming
+    "french stems": RetrievalConfig(stem_by_language=False),
     "before": RetrievalConfig(
         relevance=RelevanceRule(language_weight=0.0, grounded_names=False), language_shift=0.0, bridge_weight=0.0
     ),

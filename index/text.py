@@ -91,25 +91,43 @@ def skeleton(word: str) -> str:
     return key
 
 
-@lru_cache(maxsize=200_000)
-def term(word: str) -> str:
-    """The index term of a folded word: its Snowball stem (French rules, which leave most English
-    inflections alone too), as a spelling-insensitive skeleton; identifiers and numbers stay exact."""
+# Languages whose documents are stemmed with their own Snowball rules; text in any other language takes the
+# French rules (which leave most inflections of other languages alone).
+STEMMED = ("fr", "en")
+_SNOWBALL = {"fr": "french", "en": "english"}
+
+
+@lru_cache(maxsize=400_000)
+def term(word: str, language: str = "fr") -> str:
+    """The index term of a folded word in a text of `language`: its Snowball stem by that language's rules
+    (French for any language but English), as a spelling-insensitive skeleton; identifiers and numbers
+    stay exact."""
     if has_digit(word):
         return word
-    return skeleton(_stemmer().stemWord(word))
+    return skeleton(_stemmer(language if language in _SNOWBALL else "fr").stemWord(word))
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
+@lru_cache(maxsize=2)
+def _stemmer(language: str) -> Any:
     import Stemmer
 
-    return Stemmer.Stemmer("french")
+    return Stemmer.Stemmer(_SNOWBALL[language])
 
 
-def terms(text: str) -> list[str]:
-    """Content terms of `text`: stopwords and one-letter tokens dropped, the rest stemmed and skeletonised."""
-    return [term(w) for w in words(text) if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS]
+def content_words(text: str) -> list[str]:
+    """The folded words of `text` that say something: stopwords and one-letter tokens dropped."""
+    return [w for w in words(text) if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS]
+
+
+def terms(text: str, language: str = "fr") -> list[str]:
+    """Content terms of `text` in `language`: stopwords and one-letter tokens dropped, the rest stemmed
+    and skeletonised."""
+    return [term(w, language) for w in content_words(text)]
+
+
+def spellings(word: str, languages: tuple[str, ...] = STEMMED) -> tuple[str, ...]:
+    """The index terms a folded word of a question may stand for, in a text of each of `languages`."""
+    return tuple(dict.fromkeys(term(word, language) for language in languages))
 
 
 def with_title(title: str, text: str) -> str:

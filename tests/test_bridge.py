@@ -43,6 +43,10 @@ def test_single_word_translations_are_read_both_ways(tmp_path: Path) -> None:
     assert table[term("meet")] == {term("reunir")}  # "se réunir" is two words: not a term's translation
     bridge = load_bridge(tmp_path)
     assert term("weapon") in bridge[term("arme")] and term("the") not in bridge  # stopwords are no headwords
+    # Each side is stemmed by its own language's rules, as the documents it is to find are.
+    write_dictd(tmp_path, "freedict-fra-eng", {"chars": "tanks", "mettre": "meeting"})
+    assert load_bridge.__wrapped__(tmp_path)[term("mettre", "fr")] == {term("meeting", "en")}
+    assert load_bridge.__wrapped__(tmp_path, by_language=False)[term("mettre")] == {term("meeting", "fr")}
 
 
 def test_a_query_word_finds_its_translation_only_with_the_bridge(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from enum import Enum
 
 from index.models import Answer, Passage
 from index.sentences import split_sentences
-from index.text import fold, terms
+from index.text import content_words, fold, spellings, terms
 
 
 class Expect(Enum):
@@ -126,17 +126,18 @@ class ScoredSentence:
 
 
 def lexical_overlap(
-    question_terms: set[str], sentence: str, expand: Callable[[str], Sequence[tuple[str, float]]]
+    question_words: set[str], sentence: str, expand: Callable[[str], Sequence[tuple[str, float]]]
 ) -> float:
-    """Share of the question's terms (or their fuzzy spellings) found in the sentence."""
-    if not question_terms:
+    """Share of the question's content words (or their fuzzy spellings, or translations) found in the
+    sentence; the sentence's terms by the rules of either language, as the index may stem it by either."""
+    if not question_words:
         return 0.0
-    present = set(terms(sentence))
+    present = set(terms(sentence, "fr")) | set(terms(sentence, "en"))
     hits = 0.0
-    for term in question_terms:
-        weights = [w for t, w in expand(term) if t in present]
-        hits += max(weights, default=1.0 if term in present else 0.0)
-    return hits / len(question_terms)
+    for word in question_words:
+        weights = [w for t, w in expand(word) if t in present]
+        hits += max(weights, default=1.0 if any(t in present for t in spellings(word)) else 0.0)
+    return hits / len(question_words)
 
 
 def score_sentences(
@@ -148,9 +149,9 @@ def score_sentences(
     """Every sentence of `passages`, scored as an answer to `question`; the kind of answer comes from
     `question` alone, the words to look for also from `topic` (a follow-up's earlier question)."""
     expect = expected_answer(question)
-    question_terms = set(terms(question))
+    question_terms = set(content_words(question))
     # A follow-up's own words say what is asked; its topic's words only where to look (half weight).
-    topic_terms = set(terms(topic)) - question_terms
+    topic_terms = set(content_words(topic)) - question_terms
     spans: list[tuple[int, str, int, int]] = []
     for number, passage in enumerate(passages):
         for start, end in split_sentences(passage.text):

@@ -19,7 +19,8 @@ from index.text import STOPWORDS, term, words
 log = logging.getLogger(__name__)
 
 DICTIONARIES = Path("/usr/share/dictd")
-PAIRS = ("freedict-eng-fra", "freedict-fra-eng")
+# Each dictionary, with the languages of its headwords and of their translations.
+PAIRS = {"freedict-eng-fra": ("en", "fr"), "freedict-fra-eng": ("fr", "en")}
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _NUMBERED = re.compile(r"^\s*(?:\d+\.\s*)?(.*)$")
 
@@ -43,8 +44,9 @@ def _translations(entry: str) -> list[str]:
     return found
 
 
-def read_dictionary(folder: Path, name: str) -> dict[str, set[str]]:
-    """Index term -> index terms of its translations, from one dictd dictionary (empty if missing)."""
+def read_dictionary(folder: Path, name: str, source: str = "fr", target: str = "fr") -> dict[str, set[str]]:
+    """Index term -> index terms of its translations, from one dictd dictionary (empty if missing); its
+    headwords are stemmed by the rules of language `source`, their translations by those of `target`."""
     index, data_path = folder / f"{name}.index", folder / f"{name}.dict.dz"
     try:
         lines = index.read_text(encoding="utf-8").splitlines()
@@ -60,17 +62,19 @@ def read_dictionary(folder: Path, name: str) -> dict[str, set[str]]:
         if len(headword) != 1 or headword[0] in STOPWORDS:
             continue
         entry = data[_number(fields[1]) : _number(fields[1]) + _number(fields[2])].decode("utf-8", "replace")
-        key = term(headword[0])
-        table[key].update(term(word) for word in _translations(entry) if term(word) != key)
+        key = term(headword[0], source)
+        table[key].update(term(word, target) for word in _translations(entry) if term(word, target) != key)
     return dict(table)
 
 
 @lru_cache(maxsize=4)
-def load_bridge(folder: Path = DICTIONARIES) -> dict[str, frozenset[str]]:
-    """Both directions in one table (a term is looked up whatever its language); {} without the packages."""
+def load_bridge(folder: Path = DICTIONARIES, by_language: bool = True) -> dict[str, frozenset[str]]:
+    """Both directions in one table (a term is looked up whatever its language); {} without the packages.
+    Terms are stemmed by their own language's rules (`by_language`), else all by the French ones."""
     merged: dict[str, set[str]] = defaultdict(set)
-    for name in PAIRS:
-        for key, values in read_dictionary(folder, name).items():
+    for name, (source, target) in PAIRS.items():
+        languages = (source, target) if by_language else ("fr", "fr")
+        for key, values in read_dictionary(folder, name, *languages).items():
             merged[key].update(values)
     if not merged:
         log.info("no English-French dictionary in %s: the lexical side has no bridge between languages", folder)

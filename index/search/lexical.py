@@ -8,11 +8,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from index.text import has_digit, terms
+from index.text import STEMMED, content_words, has_digit, spellings, terms
 
 K1 = 1.2
 B = 0.75
@@ -28,7 +29,11 @@ class LexicalHit:
 
 
 class LexicalIndex:
-    """Inverted index over chunk texts; query cost follows the postings of the query's terms."""
+    """Inverted index over chunk texts; query cost follows the postings of the query's terms.
+
+    Each text is stemmed by the rules of its language (`languages`, one per text: its document's); a
+    query word stands for its terms by the rules of each language the index holds. Without `languages`
+    every text, and every query word, is stemmed by the French rules."""
 
     def __init__(
         self,
@@ -36,17 +41,24 @@ class LexicalIndex:
         fuzzy_cutoff: float = 80.0,
         bridge: Mapping[str, frozenset[str]] | None = None,
         bridge_weight: float = 0.5,
+        languages: Iterable[str] | None = None,
     ) -> None:
         self._bridge = bridge or {}
         self._bridge_weight = bridge_weight
+        # The bridge's terms are stemmed by their own language's rules when the texts are (load_bridge).
+        self._bridge_languages = STEMMED if languages is not None else ("fr",)
         postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         lengths: list[int] = []
-        for position, text in enumerate(texts):
-            counts = Counter(terms(text))
+        used: set[str] = set()
+        for position, (text, language) in enumerate(zip(texts, languages or repeat("fr"))):
+            rules = language if language in STEMMED else "fr"
+            used.add(rules)
+            counts = Counter(terms(text, rules))
             lengths.append(sum(counts.values()))
             for term, tf in counts.items():
                 postings[term].append((position, tf))
         self.size = len(lengths)
+        self._languages = tuple(language for language in STEMMED if language in used) or ("fr",)
         self._lengths = np.asarray(lengths, dtype=np.float32)
         average = float(self._lengths.mean()) if self.size else 1.0
         self._norm = K1 * (1 - B + B * self._lengths / max(average, 1e-9))
@@ -70,17 +82,32 @@ class LexicalIndex:
     def _idf_for(self, df: int) -> float:
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
-    def _expand(self, term: str) -> tuple[tuple[str, float], ...]:
-        """The corpus terms a query term stands for, with weights: itself, and near spellings."""
+    def terms_of(self, word: str) -> tuple[str, ...]:
+        """The index terms a folded query word stands for: its stem by each language's rules the index holds."""
+        return spellings(word, self._languages)
+
+    def translations(self, word: str) -> frozenset[str]:
+        """The index terms of a folded query word's translations (empty without the bridge)."""
+        found: frozenset[str] = frozenset()
+        for key in spellings(word, self._bridge_languages):
+            found |= self._bridge.get(key, frozenset())
+        return found
+
+    def _expand(self, word: str) -> tuple[tuple[str, float], ...]:
+        """The corpus terms a folded query word stands for, with weights: its own terms, near spellings of
+        them, and its translations."""
         found: dict[str, float] = {}
-        if term in self._postings:
-            found[term] = 1.0
-        if len(term) >= 3 and not has_digit(term):  # identifiers and numbers match exactly, never fuzzily
-            for match, score, _ in process.extract(
-                term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=self._fuzzy_cutoff, limit=5
-            ):
-                found.setdefault(match, (score / 100.0) ** 2)
-        for translation in self._bridge.get(term, ()):  # the word in the other language
+        own = self.terms_of(word)
+        for term in own:
+            if term in self._postings:
+                found[term] = 1.0
+        for term in own:
+            if len(term) >= 3 and not has_digit(term):  # identifiers and numbers match exactly, never fuzzily
+                for match, score, _ in process.extract(
+                    term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=self._fuzzy_cutoff, limit=5
+                ):
+                    found.setdefault(match, (score / 100.0) ** 2)
+        for translation in self.translations(word):  # the word in the other language
             if translation in self._postings:
                 found.setdefault(translation, self._bridge_weight)
         return tuple(found.items())
@@ -92,20 +119,21 @@ class LexicalIndex:
             near.extend(self._buckets.get((term[0], length), ()))
         return near
 
-    def knows(self, term: str, cutoff: float = 85.0) -> bool:
-        """Whether the corpus has `term` or a close spelling of it (stricter than query expansion)."""
-        if term in self._postings or len(term) < 3:
-            return True
-        if has_digit(term):  # identifiers and numbers: exactly or not at all
-            return False
-        return process.extractOne(term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=cutoff) is not None
+    def knows(self, word: str, cutoff: float = 85.0) -> bool:
+        """Whether the corpus has a folded word or a close spelling of it (stricter than query expansion)."""
+        return any(len(term) < 3 for term in self.terms_of(word)) or self.chunks_with(word, cutoff).size > 0
 
-    def chunks_with(self, term: str, cutoff: float = 85.0) -> np.ndarray:
-        """The positions of the chunks that hold `term` or a spelling `knows` would take for it."""
-        found = [self._postings[term][0]] if term in self._postings else []
-        if len(term) >= 3 and not has_digit(term):
-            near = process.extract(term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
-            found.extend(self._postings[match][0] for match, _, _ in near if match != term)
+    def chunks_with(self, word: str, cutoff: float = 85.0) -> np.ndarray:
+        """The positions of the chunks that hold a folded word's terms or a close spelling of them."""
+        found: list[np.ndarray] = []
+        for term in self.terms_of(word):
+            if term in self._postings:
+                found.append(self._postings[term][0])
+            if len(term) >= 3 and not has_digit(term):  # identifiers and numbers: exactly or not at all
+                near = process.extract(
+                    term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+                )
+                found.extend(self._postings[match][0] for match, _, _ in near if match != term)
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     def search(self, query: str, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:
@@ -115,21 +143,21 @@ class LexicalIndex:
         chunks (over `common_df`) only add to chunks already found (by rare terms or in
         `candidates`, e.g. the dense hits), so the cost does not grow with the corpus.
         """
-        query_terms = list(dict.fromkeys(terms(query)))
-        if not query_terms or not self.size:
+        query_words = list(dict.fromkeys(content_words(query)))
+        if not query_words or not self.size:
             return []
         rare_positions: list[np.ndarray] = []
         rare_gains: list[np.ndarray] = []
         common: list[tuple[str, float]] = []
         best_possible = 0.0
-        for term in query_terms:
-            expansions = self.expand(term)
-            if not expansions and _script(term) not in self._scripts:
+        for word in query_words:
+            expansions = self.expand(word)
+            if not expansions and _script(word) not in self._scripts:
                 continue  # a word in a script the corpus never uses (Arabic next to English) says nothing of it
-            # A term the corpus lacks still counts in the denominator, as a very rare term; its translations
+            # A word the corpus lacks still counts in the denominator, as a very rare term; its translations
             # add to what a chunk scores, never to what a perfect match would (they are clues, not the word).
-            translations = self._bridge.get(term, frozenset())
-            own = [(t, w) for t, w in expansions if t == term or t not in translations]
+            translations, terms_of_word = self.translations(word), self.terms_of(word)
+            own = [(t, w) for t, w in expansions if t in terms_of_word or t not in translations]
             best_possible += max((self._idf[t] * w for t, w in own), default=self._idf_for(0)) * (K1 + 1)
             for expansion, weight in expansions:
                 positions, tf = self._postings[expansion]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from index.search.lexical import LexicalIndex
-from index.text import STOPWORDS, term, words
+from index.text import STOPWORDS, words
 
 # A word written with a capital letter that does not start the question (or a sentence in it).
 _CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![\w-])([^\W\d_][\w-]*)")
@@ -54,7 +54,7 @@ def prepare() -> None:
 
 
 def question_names(question: str) -> list[str]:
-    """Index terms of the rare capitalised words of `question` (names of people, places, things)."""
+    """The rare capitalised words of `question` (names of people, places, things), folded."""
     names: list[str] = []
     for match in _CAPITALISED.finditer(question.strip()):
         word = match.group(1)
@@ -62,7 +62,7 @@ def question_names(question: str) -> list[str]:
             continue
         for part in words(word):
             if len(part) > 2 and part not in STOPWORDS:
-                names.append(term(part))
+                names.append(part)
     return list(dict.fromkeys(names))
 
 

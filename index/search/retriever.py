@@ -42,6 +42,8 @@ class RetrievalConfig:
     language_shift: float = 0.5
     # Query words also stand for their translations (index/search/bridge.py), at this weight; 0: off.
     bridge_weight: float = 0.3
+    # Each document's text is stemmed by its own language's Snowball rules (False: all by the French ones).
+    stem_by_language: bool = True
 
 
 def passage_from(
@@ -85,7 +87,9 @@ class Retrieval:
 class _Snapshot:
     """The manifest and the in-memory lexical side for one index generation."""
 
-    def __init__(self, manifest: Manifest, chunks: list[StoredChunk], bridge_weight: float = 0.0) -> None:
+    def __init__(
+        self, manifest: Manifest, chunks: list[StoredChunk], bridge_weight: float = 0.0, stem_by_language: bool = True
+    ) -> None:
         self.manifest = manifest
         self.chunks = chunks
         self.positions = {chunk.chunk_id: i for i, chunk in enumerate(chunks)}
@@ -97,9 +101,10 @@ class _Snapshot:
                 by_language.setdefault((question_language, info.lang), []).append(background)
         self.language_backgrounds = {key: sum(values) / len(values) for key, values in by_language.items()}
         self.lexical = LexicalIndex(
-            (with_title(manifest.docs[str(chunk.metadata["doc_id"])].title, chunk.text) for chunk in chunks),
-            bridge=load_bridge() if bridge_weight else None,
+            (with_title(manifest.docs[doc_id].title, chunk.text) for doc_id, chunk in zip(self.doc_of, chunks)),
+            bridge=load_bridge(by_language=stem_by_language) if bridge_weight else None,
             bridge_weight=bridge_weight,
+            languages=(manifest.docs[doc_id].lang for doc_id in self.doc_of) if stem_by_language else None,
         )
         self.loaded_at = time.monotonic()
 
@@ -138,7 +143,7 @@ class Retriever:
         chunks = [chunk for chunk in self._store.iter_chunks() if _belongs(chunk, manifest)]
         log.info("loaded index generation %s: %d chunks", manifest.generation, len(chunks))
         prepare_relevance()
-        return _Snapshot(manifest, chunks, self.config.bridge_weight)
+        return _Snapshot(manifest, chunks, self.config.bridge_weight, self.config.stem_by_language)
 
     def _current(self) -> _Snapshot:
         """The loaded snapshot, reloaded when another process has committed a newer generation."""
