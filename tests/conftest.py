@@ -29,8 +29,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's .env or environment settings."""
+    """No test reads the developer's .env or environment settings, nor writes to their cache folder."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     for key in list(os.environ):
         if key.startswith(("TELEGRAM_", "CHROMA_", "EMBEDDING_", "CORPUS_", "INDEX_", "ALLOWED_")):
             monkeypatch.delenv(key, raising=False)

@@ -12,8 +12,10 @@ import logging
 import re
 from collections import defaultdict
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
+from index.disk_cache import cached_json, file_key
 from index.text import STOPWORDS, term, words
 
 log = logging.getLogger(__name__)
@@ -70,12 +72,21 @@ def read_dictionary(folder: Path, name: str, source: str = "fr", target: str = "
 @lru_cache(maxsize=4)
 def load_bridge(folder: Path = DICTIONARIES, by_language: bool = True) -> dict[str, frozenset[str]]:
     """Both directions in one table (a term is looked up whatever its language); {} without the packages.
-    Terms are stemmed by their own language's rules (`by_language`), else all by the French ones."""
+    Terms are stemmed by their own language's rules (`by_language`), else all by the French ones. The
+    table is derived once per installed dictionary and kept on disk (index.disk_cache)."""
+    sources = [file_key(folder / f"{name}{suffix}") for name in PAIRS for suffix in (".index", ".dict.dz")]
+    if all(size < 0 for _, size, _ in sources):
+        log.info("no English-French dictionary in %s: the lexical side has no bridge between languages", folder)
+        return {}
+    key = [sources, by_language, metadata.version("PyStemmer")]
+    table = cached_json("bridge", key, lambda: {k: sorted(v) for k, v in _merged(folder, by_language).items()})
+    return {term: frozenset(translations) for term, translations in table.items()}
+
+
+def _merged(folder: Path, by_language: bool) -> dict[str, set[str]]:
     merged: dict[str, set[str]] = defaultdict(set)
     for name, (source, target) in PAIRS.items():
         languages = (source, target) if by_language else ("fr", "fr")
         for key, values in read_dictionary(folder, name, *languages).items():
             merged[key].update(values)
-    if not merged:
-        log.info("no English-French dictionary in %s: the lexical side has no bridge between languages", folder)
-    return {key: frozenset(values) for key, values in merged.items()}
+    return merged

@@ -1,0 +1,54 @@
+"""Tables corpusbot derives from installed data (the dictionary bridge, the common-word list), kept on disk
+between runs so that a command does not derive them again at each start (about a second each)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Raised when what the cached builders derive changes shape: every earlier copy is then derived again.
+CACHE_VERSION = 1
+
+
+def cache_folder() -> Path:
+    """`$XDG_CACHE_HOME/corpusbot`, else `~/.cache/corpusbot` (read when called, never at import)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "corpusbot"
+
+
+def file_key(path: Path) -> tuple[str, int, int]:
+    """What says that an input file is still the one a table was derived from: its path, size and time."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return (str(path), -1, -1)
+    return (str(path), stat.st_size, stat.st_mtime_ns)
+
+
+def cached_json(name: str, key: Any, build: Callable[[], Any]) -> Any:
+    """`build()`, or what an earlier run saved as JSON for the same `name` and `key` (a JSON-able
+    description of the inputs). A copy that cannot be read is derived again; one that cannot be written
+    (a read-only home) only costs the next run the same time."""
+    digest = hashlib.sha256(json.dumps([CACHE_VERSION, name, key], sort_keys=True).encode()).hexdigest()[:20]
+    path = cache_folder() / f"{name}-{digest}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    value = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".part") as out:
+            json.dump(value, out, ensure_ascii=False)
+        os.replace(out.name, path)
+    except OSError as exc:
+        log.debug("could not keep %s: %s", path, exc)
+    return value

@@ -1,0 +1,53 @@
+"""Tables derived from installed data are kept on disk and give the very answers derived afresh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.disk_cache import cache_folder, cached_json
+
+
+def test_a_table_is_derived_once_and_read_back_by_later_runs(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def build() -> dict[str, list[str]]:
+        calls.append(1)
+        return {"char": ["tank"], "été": ["summer"]}
+
+    first = cached_json("bridge", ["v1"], build)
+    assert cached_json("bridge", ["v1"], build) == first == {"char": ["tank"], "été": ["summer"]}
+    assert len(calls) == 1 and cache_folder() == tmp_path / "cache" / "corpusbot"
+    cached_json("bridge", ["v2"], build)  # other inputs: derived again
+    assert len(calls) == 2
+
+
+def test_a_damaged_copy_is_derived_again_and_an_unwritable_folder_only_costs_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cached_json("words", [1], lambda: ["a"])
+    (saved,) = cache_folder().glob("words-*.json")
+    saved.write_text('["a", ', encoding="utf-8")
+    assert cached_json("words", [1], lambda: ["b"]) == ["b"]
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert cached_json("words", [1], lambda: ["c"]) == ["c"]
+
+
+def test_the_cached_common_words_answer_as_wordfreq_does() -> None:
+    from wordfreq import zipf_frequency
+
+    from index.search.relevance import COMMON_WORD_ZIPF, is_common_word
+    from tests.conftest import SEED_CORPUS
+
+    seed = " ".join(path.read_text(encoding="utf-8") for path in SEED_CORPUS.glob("*.txt"))
+    words = {word.strip(".,;:!?()«»\"'’") for word in seed.split()} | {
+        "Russian", "February", "Poutine", "Loukachenko", "Sotchi", "Museveni", "Élysée", "ÉTÉ", "Œuvre",
+        "Straße", "Москва", "Biélorussie", "Jean-Pierre", "COVID-19", "Yoweri",
+    }  # fmt: skip
+    for word in filter(None, words):
+        lowered = word.lower()
+        expected = max(zipf_frequency(lowered, "en"), zipf_frequency(lowered, "fr")) >= COMMON_WORD_ZIPF
+        assert is_common_word(word) == expected, word
