@@ -65,6 +65,29 @@ def test_question_types() -> None:
     assert type_match(Expect.DATE, "Il pleut beaucoup.") == 0.0
 
 
+def test_a_which_question_asks_for_the_kind_of_thing_it_names() -> None:
+    assert expected_answer("Quel est le nom du créateur de la robe ?") is Expect.PERSON
+    assert expected_answer("What is the name of the city where he died?") is Expect.PLACE
+    assert expected_answer("Quel âge avait-il ?") is Expect.NUMBER
+    assert expected_answer("What is the population of Lyon?") is Expect.NUMBER
+    assert expected_answer("Quelle est l'année de sa mort ?") is Expect.DATE
+    assert expected_answer("Quel navire remplace le Naronic ?") is Expect.ANY
+    assert expected_answer("Quel est le nom de la coentreprise de Shell et Cosan ?") is Expect.NAME
+    assert type_match(Expect.NAME, "Shell et Cosan forment une coentreprise.", frozenset({"shell", "cosan"})) == 0.0
+    assert type_match(Expect.NAME, "Shell et Cosan forment Raízen.", frozenset({"shell", "cosan"})) == 1.0
+    # "qui" after a "quel" is a relative pronoun: the question asks for foundations, not a person.
+    assert expected_answer("Quels sont les deux fondements qui caractérisent une relation ?") is Expect.ANY
+    assert expected_answer("Comment est nommée l'évolution qui est arrivée ensuite ?") is Expect.ANY
+
+
+def test_what_the_question_already_holds_is_not_what_it_asks_for() -> None:
+    asked = frozenset({"de", "combien", "serait", "reduit", "l", "effectif", "la", "9e", "division"})
+    assert type_match(Expect.NUMBER, "La 9e division est rentrée.", asked) == 0.0
+    assert type_match(Expect.NUMBER, "La 9e division compte 30 000 hommes.", asked) == 1.0
+    asked = frozenset({"where", "did", "putin", "and", "lukashenko", "meet"})
+    assert type_match(Expect.PLACE, "Il a rencontré Loukachenko à Sotchi.", asked) == 1.0
+
+
 @pytest.fixture
 def fuzzy_index(settings: Settings, corpus: Path) -> Settings:
     for name, text in DOCS.items():

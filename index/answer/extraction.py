@@ -9,7 +9,7 @@ from enum import Enum
 
 from index.models import Answer, Passage
 from index.sentences import split_sentences
-from index.text import content_words, fold, spellings, terms
+from index.text import content_words, fold, spellings, terms, words
 
 
 class Expect(Enum):
@@ -19,6 +19,7 @@ class Expect(Enum):
     NUMBER = "number"
     PERSON = "person"
     PLACE = "place"
+    NAME = "name"  # "what is the name of…": a proper name the question does not hold
     QUOTE = "quote"  # "what did he say?": a statement, in quotation marks in news text
     ANY = "any"
 
@@ -48,6 +49,36 @@ _ASKS_FOR: tuple[tuple[Expect, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# "Which/what (is the) X…", "Quel(le) (est le nom du) X…": the question asks for an X; the kind of thing X is
+# says what kind of answer is wanted ("Quel est le nom du créateur…" asks for a person).
+_SUBJECT = re.compile(
+    r"\b(?:quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s|which|what)\s+"
+    r"(?:(?:est|sont|etait|etaient|fut|furent|is|was|are|were)\s+)?(?:(?:le|la|les|un|une|the|a|an)\s+|l'\s*)?"
+    r"((?:nom|name|prenom)\s+(?:(?:de|du|des|of)\s+|d'\s*)(?:(?:la|les|the|a|an)\s+|l'\s*)?)?(\w+)"
+)
+_SUBJECT_KINDS = {
+    Expect.PERSON: """personne personnes homme femme auteur autrice ecrivain createur createurs fondateur fondatrice
+        president presidente roi reine empereur imperatrice pape eveque joueur joueuse entraineur pilote chanteur
+        chanteuse acteur actrice artiste peintre compositeur architecte ministre chef dirigeant inventeur
+        scientifique philosophe poete musicien realisateur vainqueur gagnant gagnante champion championne heros
+        heroine pere mere fils fille frere soeur epouse mari successeur predecesseur person people man woman author
+        writer creator founder king queen emperor empress pope bishop player coach driver singer actor actress
+        artist painter composer architect minister leader inventor scientist philosopher poet musician director
+        winner hero heroine father mother son daughter brother sister wife husband successor predecessor""",
+    Expect.PLACE: """ville villes pays region province lieu endroit ile iles continent fleuve riviere lac montagne
+        departement commune etat capitale quartier village city cities country countries place town island
+        islands continent river lake mountain state capital""",
+    Expect.DATE: "annee jour date mois siecle epoque decennie year day month century era decade",
+    Expect.NUMBER: """nombre pourcentage population taille superficie hauteur altitude longueur largeur profondeur
+        distance age prix montant cout poids vitesse temperature somme number percentage size height length
+        width depth price amount cost weight speed temperature sum""",
+}
+_SUBJECT_KIND = {word: kind for kind, nouns in _SUBJECT_KINDS.items() for word in nouns.split()}
+# A question word that asks for no kind in particular: before a typed one, it is the question's own ("Quels
+# sont les fondements qui…" asks for foundations, not for the person "qui" would ask for).
+_ANY_QUESTION = re.compile(
+    r"\b(quel(le)?s?|lequel|laquelle|lesquel(le)?s|que|qu'|quoi|comment|pourquoi|which|what|how|why)\b"
+)
 # Asked about the start of something without a question word for time ("the deployment will start…?").
 _STARTS = re.compile(r"\b(start|begin|commencer?a?i?t?)\b")
 _MONTHS = (
@@ -66,14 +97,16 @@ _NUMBER_WORDS = (
     "million millions milliard one two three four five six seven eight nine ten eleven twelve fifteen twenty "
     "thirty hundred thousand million billion dozen dozens douzaine"
 )
-_NUMBER_CUES = re.compile(rf"\d|\b({'|'.join(_NUMBER_WORDS.split())})\b")
+_NUMBER_CUES = re.compile(rf"\w*\d\w*|\b({'|'.join(_NUMBER_WORDS.split())})\b")
 _PERSON_CUES = re.compile(
     r"\b(president|presidente|minister|ministre|chercheur|researcher|general|porte-parole|spokesman|"
     r"spokesperson|analyst|analyste|directeur|director|chef|leader|m\.|mr|mme|mrs|dr)\b"
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]+(?:[ -][A-Z][a-zà-ÿ]+)+")
+# A capitalised word that does not start the sentence: a proper name, or part of one.
+_CAPITALISED_WORD = re.compile(r"(?<![.!?]\s)(?<!^)(?<![\w-])[A-Z\u00c0-\u00de][\w-]*")
 _QUOTE_MARKS = re.compile(r"[«»“”]|\"\w")
-_PLACE_CUES = re.compile(r"\b(a|en|au|aux|near|in|at|pres de|dans) [A-Z]")
+_PLACE_CUES = re.compile(r"\b(a|en|au|aux|near|in|at|pres de|dans) [A-Z][\w-]*")
 
 # Sentences are scored without embedding them: on the development questions, adding a dense
 # sentence similarity improved the key sentence once in 36 questions but doubled answer latency.
@@ -81,30 +114,45 @@ _ANSWER_WEIGHTS = {"lexical": 0.25, "type": 0.3}
 
 
 def expected_answer(question: str) -> Expect:
+    """The kind of answer `question` asks for, from its first question word: a typed one ("when", "combien"),
+    else the kind of thing a "which/quel …" asks about, else any (an untyped question word comes first)."""
     folded = fold(question)
     if _QUOTE_QUESTION.search(folded):
         return Expect.QUOTE
-    first = min(
-        ((found.start(), expect) for expect, pattern in _ASKS_FOR if (found := pattern.search(folded))),
-        default=None,
-        key=lambda hit: hit[0],
-    )
-    if first is not None:
-        return first[1]
+    # (position, precedence at one position, kind): "quelle année" is a date, "quel navire" anything.
+    found = [(hit.start(), 0, expect) for expect, pattern in _ASKS_FOR if (hit := pattern.search(folded))]
+    if subject := _SUBJECT.search(folded):
+        kind = _SUBJECT_KIND.get(subject.group(2))
+        if kind is None and subject.group(1):  # "the name of the joint venture": a proper name
+            kind = Expect.NAME
+        if kind is not None:
+            found.append((subject.start(), 1, kind))
+    if untyped := _ANY_QUESTION.search(folded):
+        found.append((untyped.start(), 2, Expect.ANY))
+    if found:
+        return min(found, key=lambda hit: hit[:2])[2]
     return Expect.DATE if _STARTS.search(folded) else Expect.ANY
 
 
-def type_match(expect: Expect, sentence: str) -> float:
-    """1.0 when the sentence holds the kind of thing the question asks for, else 0.0."""
+def type_match(expect: Expect, sentence: str, asked: frozenset[str] = frozenset()) -> float:
+    """1.0 when the sentence holds the kind of thing the question asks for, else 0.0. A date, number or
+    place the question itself holds (its folded words: `asked`) is not what it asks for."""
     folded = fold(sentence)
+
+    def new(found: re.Match[str]) -> bool:
+        return not set(words(found.group(0))) <= asked
+
     if expect is Expect.DATE:
-        return 1.0 if _DATE_CUES.search(folded) else 0.0
+        return 1.0 if any(new(hit) for hit in _DATE_CUES.finditer(folded)) else 0.0
     if expect is Expect.NUMBER:
-        return 1.0 if _NUMBER_CUES.search(folded) else 0.0
+        return 1.0 if any(new(hit) for hit in _NUMBER_CUES.finditer(folded)) else 0.0
     if expect is Expect.PERSON:
+        # (names the question holds count: the answer is often a name the detector misses, next to them)
         return 1.0 if _NAME.search(sentence) or _PERSON_CUES.search(folded) else 0.0
     if expect is Expect.PLACE:
-        return 1.0 if _PLACE_CUES.search(fold_keep_case(sentence)) else 0.0
+        return 1.0 if any(new(hit) for hit in _PLACE_CUES.finditer(fold_keep_case(sentence))) else 0.0
+    if expect is Expect.NAME:
+        return 1.0 if any(new(hit) for hit in _CAPITALISED_WORD.finditer(sentence)) else 0.0
     if expect is Expect.QUOTE:
         return 1.0 if _QUOTE_MARKS.search(sentence) else 0.0
     return 0.0
@@ -149,6 +197,7 @@ def score_sentences(
     """Every sentence of `passages`, scored as an answer to `question`; the kind of answer comes from
     `question` alone, the words to look for also from `topic` (a follow-up's earlier question)."""
     expect = expected_answer(question)
+    asked = frozenset(words(f"{question} {topic}"))
     question_terms = set(content_words(question))
     # A follow-up's own words say what is asked; its topic's words only where to look (half weight).
     topic_terms = set(content_words(topic)) - question_terms
@@ -163,7 +212,7 @@ def score_sentences(
             overlap = (
                 2 * len(question_terms) * overlap + len(topic_terms) * lexical_overlap(topic_terms, text, expand)
             ) / (2 * len(question_terms) + len(topic_terms))
-        score = _ANSWER_WEIGHTS["lexical"] * overlap + _ANSWER_WEIGHTS["type"] * type_match(expect, text)
+        score = _ANSWER_WEIGHTS["lexical"] * overlap + _ANSWER_WEIGHTS["type"] * type_match(expect, text, asked)
         scored.append(ScoredSentence(number, text, start, end, score))
     return scored
 
