@@ -48,6 +48,11 @@ VARIANTS = {
     "default": RetrievalConfig(),
     # the bar the index derives for same-language passages (index/search/calibration.py) not applied
     "uncalibrated": RetrievalConfig(relevance=RelevanceRule(calibrated=False)),
+    # only the rare capitalised words of a question must stand in the answering document
+    "rare names only": RetrievalConfig(relevance=RelevanceRule(common_anchors=False)),
+    "anchors up to zipf 4": RetrievalConfig(relevance=RelevanceRule(anchor_zipf_max=4.0)),
+    "anchors up to zipf 5": RetrievalConfig(relevance=RelevanceRule(anchor_zipf_max=5.0)),
+    "anchors of any frequency": RetrievalConfig(relevance=RelevanceRule(anchor_zipf_max=99.0)),
     # every document stemmed by the French Snowball rules, as before per-language stemming
     "french stems": RetrievalConfig(stem_by_language=False),
     "before": RetrievalConfig(

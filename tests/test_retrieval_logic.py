@@ -198,3 +198,30 @@ def test_a_question_is_answered_only_from_a_document_that_holds_its_names(corpus
     assert not _answerer(embedder, store).ask(question).answered
     answer = _answerer(embedder, store).ask("What does Lars Halvorsen study in London?")
     assert answer.answered and answer.citations[0].doc_id == "halvorson.txt"
+
+
+def test_an_everyday_capitalised_word_must_stand_in_the_answering_document_too(corpus: Path) -> None:
+    """'Titan' and 'Alsace' are everyday words, no rare names; still, a question about Titan is not answered
+    from an article about Jupiter's moons that never names it."""
+    embedder = HashingEmbedder()
+    docs = {
+        "moons": "The Galilean moons of Jupiter have densities that grow towards the planet.",
+        "lune": "La Lune tourne autour de la Terre en un peu moins d'un mois.",
+        "rain": "Autumn rain fills the reservoirs of the valley every year.",
+    }
+    store = _index(corpus, docs, embedder)
+    question = "Which Galilean moons have a density similar to Titan?"
+    assert _answerer(embedder, store, relevance=RelevanceRule(common_anchors=False)).ask(question).answered
+    assert not _answerer(embedder, store).ask(question).answered
+    answer = _answerer(embedder, store).ask("Which Galilean moons of Jupiter have the highest density?")
+    assert answer.answered and answer.citations[0].doc_id == "moons.txt"
+
+
+def test_everyday_capitalised_words_are_kept_apart_from_names() -> None:
+    from index.search.relevance import capitalised_words
+
+    assert capitalised_words("Which Galilean moons are similar to Titan?", 4.5) == (["galilean"], ["titan"])
+    # Too common to say what a question is about, or written otherwise in another language: not required.
+    assert capitalised_words("Combien de Polonais vivent sur Terre ?", 4.5) == ([], ["polonais"])
+    assert capitalised_words("Où est la composante canadienne de l'OTAN ?", 4.5) == ([], [])
+    assert capitalised_words("Quand est-elle devenue la première Afro-Américaine ?", 4.5) == ([], [])

@@ -123,9 +123,12 @@ class LexicalIndex:
         """Whether the corpus has a folded word or a close spelling of it (stricter than query expansion)."""
         return any(len(term) < 3 for term in self.terms_of(word)) or self.chunks_with(word, cutoff).size > 0
 
-    def chunks_with(self, word: str, cutoff: float = 85.0) -> np.ndarray:
-        """The positions of the chunks that hold a folded word's terms or a close spelling of them."""
+    def chunks_with(self, word: str, cutoff: float = 85.0, translated: bool = False) -> np.ndarray:
+        """The positions of the chunks that hold a folded word's terms or a close spelling of them (or, when
+        `translated`, one of its translations)."""
         found: list[np.ndarray] = []
+        if translated:
+            found.extend(self._postings[t][0] for t in self.translations(word) if t in self._postings)
         for term in self.terms_of(word):
             if term in self._postings:
                 found.append(self._postings[term][0])

@@ -42,16 +42,23 @@ class RelevanceRule:
     # A passage in the question's own language must pass the bar the index derived for such passages
     # (Manifest.same_language_bar, when above `min_fused`; index/search/calibration.py).
     calibrated: bool = True
+    # Capitalised everyday words of the question ("Alsace", "Titan", "the Bronx") must stand in the answering
+    # document too, as written, in a close spelling or translated (the rare names always must).
+    common_anchors: bool = True
+    # ...up to this everyday frequency (Zipf): "Terre", "New", "Canada" are too common to be what a question
+    # is about, and are often written otherwise in the answering text ("Canadian", "England").
+    anchor_zipf_max: float = 4.5
 
 
 @lru_cache(maxsize=50_000)
-def is_common_word(word: str) -> bool:
+def is_common_word(word: str, zipf: float = COMMON_WORD_ZIPF) -> bool:
+    """Whether `word` is at least this frequent (Zipf scale) in everyday English or French."""
     lowered = word.lower()
     if _plain(lowered):  # a word wordfreq reads as itself: the cached list says (same answer, no 0.6 s load)
-        return lowered in _common_words()
+        return lowered in _common_words(zipf)
     from wordfreq import zipf_frequency
 
-    return max(zipf_frequency(lowered, "en"), zipf_frequency(lowered, "fr")) >= COMMON_WORD_ZIPF
+    return max(zipf_frequency(lowered, "en"), zipf_frequency(lowered, "fr")) >= zipf
 
 
 def _plain(word: str) -> bool:
@@ -64,14 +71,14 @@ def _plain(word: str) -> bool:
     )
 
 
-@lru_cache(maxsize=1)
-def _common_words() -> frozenset[str]:
-    """The plain words at or above COMMON_WORD_ZIPF in English or French, derived once per wordfreq version."""
-    key = [metadata.version("wordfreq"), COMMON_WORD_ZIPF]
-    return frozenset(cached_json("common-words", key, _derive_common_words))
+@lru_cache(maxsize=4)
+def _common_words(zipf: float) -> frozenset[str]:
+    """The plain words at or above `zipf` in English or French, derived once per wordfreq version."""
+    key = [metadata.version("wordfreq"), zipf]
+    return frozenset(cached_json("common-words", key, lambda: _derive_common_words(zipf)))
 
 
-def _derive_common_words() -> list[str]:
+def _derive_common_words(line: float) -> list[str]:
     from wordfreq import get_frequency_dict, zipf_frequency
 
     found: set[str] = set()
@@ -81,9 +88,7 @@ def _derive_common_words() -> list[str]:
                 continue
             zipf = math.log10(frequency) + 9
             # wordfreq rounds frequencies to 3 digits and Zipf values to 2: near the line, ask it.
-            if zipf >= COMMON_WORD_ZIPF + 0.01 or (
-                zipf > COMMON_WORD_ZIPF - 0.01 and zipf_frequency(word, language) >= COMMON_WORD_ZIPF
-            ):
+            if zipf >= line + 0.01 or (zipf > line - 0.01 and zipf_frequency(word, language) >= line):
                 found.add(word)
     return sorted(found)
 
@@ -95,24 +100,46 @@ def prepare() -> None:
 
 def question_names(question: str) -> list[str]:
     """The rare capitalised words of `question` (names of people, places, things), folded."""
-    names: list[str] = []
+    return capitalised_words(question)[0]
+
+
+def capitalised_words(question: str, common_up_to: float = math.inf) -> tuple[list[str], list[str]]:
+    """The capitalised words of `question` that do not start it, folded: the rare ones (names), and the
+    everyday ones below the Zipf frequency `common_up_to` ("Alsace", "Titan", "Russian", which a text in
+    the other language may translate)."""
+    rare: list[str] = []
+    common: list[str] = []
     for match in _CAPITALISED.finditer(question.strip()):
         word = match.group(1)
-        if not word[0].isupper() or is_common_word(word):
+        if not word[0].isupper():
             continue
-        for part in words(word):
-            if len(part) > 2 and part not in STOPWORDS:
-                names.append(part)
-    return list(dict.fromkeys(names))
+        if not is_common_word(word):
+            kept = rare
+        elif _translated_as_a_whole(word) or (common_up_to < math.inf and is_common_word(word, common_up_to)):
+            continue
+        else:
+            kept = common
+        kept.extend(part for part in words(word) if len(part) > 2 and part not in STOPWORDS)
+    rare = list(dict.fromkeys(rare))
+    return rare, [word for word in dict.fromkeys(common) if word not in rare]
 
 
-def documents_naming(names: Sequence[str], lexical: LexicalIndex, doc_of: Sequence[str]) -> set[str] | None:
-    """The documents that hold every one of `names` (in a close spelling), None when there are no names."""
-    if not names:
+def _translated_as_a_whole(word: str) -> bool:
+    """Acronyms, numerals and compounds ("OTAN" for NATO, "XVIe", "Afro-Américaine") that another language
+    writes otherwise, letters reordered or words joined differently."""
+    return "-" in word or sum(ch.isupper() for ch in word) > 1
+
+
+def documents_naming(
+    names: Sequence[str], lexical: LexicalIndex, doc_of: Sequence[str], translatable: Sequence[str] = ()
+) -> set[str] | None:
+    """The documents that hold every one of `names` (in a close spelling) and every one of `translatable`
+    (in a close spelling or translated), None when there are neither."""
+    if not names and not translatable:
         return None
     found: set[str] | None = None
-    for name in names:
-        docs = {doc_of[position] for position in lexical.chunks_with(name)}
+    for word, translated in [*((name, False) for name in names), *((word, True) for word in translatable)]:
+        docs = {doc_of[position] for position in lexical.chunks_with(word, translated=translated)}
         found = docs if found is None else found & docs
         if not found:
             return set()

@@ -15,7 +15,7 @@ from index.language import detect_language
 from index.models import DocumentInfo, Passage
 from index.search.bridge import load_bridge
 from index.search.lexical import LexicalIndex
-from index.search.relevance import RelevanceRule, documents_naming, missing_names, question_names
+from index.search.relevance import RelevanceRule, capitalised_words, documents_naming, missing_names
 from index.search.relevance import prepare as prepare_relevance
 from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.store.protocol import StoredChunk, VectorStore
@@ -269,7 +269,9 @@ class Retriever:
         rule = self.config.relevance
         manifest = snapshot.manifest
         if rule.grounded_names:
-            naming = documents_naming(question_names(question), snapshot.lexical, snapshot.doc_of)
+            names, everyday = capitalised_words(question, rule.anchor_zipf_max)
+            translatable = everyday if rule.common_anchors else ()
+            naming = documents_naming(names, snapshot.lexical, snapshot.doc_of, translatable)
             ranked = [p for p in ranked if naming is None or p.doc_id in naming]
         elif missing_names(question, snapshot.lexical):
             return float("-inf")
