@@ -50,6 +50,7 @@ VARIANTS = {
     "uncalibrated": RetrievalConfig(relevance=RelevanceRule(calibrated=False)),
     # only the rare capitalised words of a question must stand in the answering document
     "rare names only": RetrievalConfig(relevance=RelevanceRule(common_anchors=False)),
+    "names one letter off": RetrievalConfig(relevance=RelevanceRule(strict_short_names=False)),
     "anchors up to zipf 4": RetrievalConfig(relevance=RelevanceRule(anchor_zipf_max=4.0)),
     "anchors up to zipf 5": RetrievalConfig(relevance=RelevanceRule(anchor_zipf_max=5.0)),
     "anchors of any frequency": RetrievalConfig(relevance=RelevanceRule(anchor_zipf_max=99.0)),

@@ -158,3 +158,16 @@ def test_each_document_is_stemmed_by_its_own_languages_rules() -> None:
     # A question word stands for its stem by each language's rules: "études" finds the French text.
     assert [hit.position for hit in by_language.search("Quelles études ?", 2)] == [1]
     assert by_language.knows("studies") and not french_only.knows("studies")
+
+
+def test_a_short_name_is_found_only_as_written_a_long_one_also_one_letter_off() -> None:
+    from index.search.lexical import name_cutoff
+
+    index = LexicalIndex(["Tri des déchets à Burg.", "Alexandre Loukachenko à Sotchi.", "Le Brazil Café."])
+    assert index.chunks_with("trimmer").size == 1  # "trim" is one letter from "tri": the loose rule takes it
+    assert index.chunks_with("trimmer", cutoff=None).size == 0
+    assert list(index.chunks_with("lukashenko", cutoff=None)) == [1]  # a transliteration, folded alike
+    assert index.chunks_with("brazzaville", cutoff=None).size == 0
+    kiev = LexicalIndex(["Kiev a déclaré que son principal effort n'avait pas commencé."])
+    assert kiev.chunks_with("kyiv", cutoff=None).size == 1  # Kyiv and Kiev: an "e" after an "i" apart
+    assert name_cutoff("tri") == 100.0 and name_cutoff("lukachenko") == 85.0

@@ -123,9 +123,10 @@ class LexicalIndex:
         """Whether the corpus has a folded word or a close spelling of it (stricter than query expansion)."""
         return any(len(term) < 3 for term in self.terms_of(word)) or self.chunks_with(word, cutoff).size > 0
 
-    def chunks_with(self, word: str, cutoff: float = 85.0, translated: bool = False) -> np.ndarray:
+    def chunks_with(self, word: str, cutoff: float | None = 85.0, translated: bool = False) -> np.ndarray:
         """The positions of the chunks that hold a folded word's terms or a close spelling of them (or, when
-        `translated`, one of its translations)."""
+        `translated`, one of its translations). With no `cutoff`, how close depends on the shorter term's
+        length (`name_cutoff`): one letter off is another word in a short one ("trim" is not "tri")."""
         found: list[np.ndarray] = []
         if translated:
             found.extend(self._postings[t][0] for t in self.translations(word) if t in self._postings)
@@ -134,9 +135,18 @@ class LexicalIndex:
                 found.append(self._postings[term][0])
             if len(term) >= 3 and not has_digit(term):  # identifiers and numbers: exactly or not at all
                 near = process.extract(
-                    term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+                    term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=cutoff or 85.0, limit=None
                 )
-                found.extend(self._postings[match][0] for match, _, _ in near if match != term)
+                found.extend(
+                    self._postings[match][0]
+                    for match, score, _ in near
+                    if match != term
+                    and (
+                        cutoff is not None
+                        or score >= name_cutoff(min(term, match, key=len))
+                        or _vowels_apart(term, match)
+                    )
+                )
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     def search(self, query: str, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:
@@ -193,6 +203,18 @@ class LexicalIndex:
     def _gain(self, term: str, weight: float, positions: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """BM25 contribution of `term` to the chunks at `positions`, which contain it `tf` times."""
         return weight * self._idf[term] * tf * (K1 + 1) / (tf + self._norm[positions])
+
+
+def name_cutoff(term: str) -> float:
+    """How alike (rapidfuzz ratio) another term must be to count as a spelling of name `term`: exactly for
+    up to 4 letters, one letter off from 8 on (transliterations are folded by `skeleton` already)."""
+    return 100.0 if len(term) <= 4 else 90.0 if len(term) <= 7 else 85.0
+
+
+def _vowels_apart(a: str, b: str) -> bool:
+    """Whether two terms differ only by an "e" after an "i" ("kiv"/"kiev": Kyiv and Kiev), as
+    transliterations of one name do."""
+    return a.replace("ie", "i") == b.replace("ie", "i")
 
 
 def _script(term: str) -> str:

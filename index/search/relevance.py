@@ -48,6 +48,9 @@ class RelevanceRule:
     # ...up to this everyday frequency (Zipf): "Terre", "New", "Canada" are too common to be what a question
     # is about, and are often written otherwise in the answering text ("Canadian", "England").
     anchor_zipf_max: float = 4.5
+    # Names are found in a document in a spelling as close as their length allows (lexical.name_cutoff), else
+    # one letter off at most (rapidfuzz ratio 85).
+    strict_short_names: bool = True
 
 
 @lru_cache(maxsize=50_000)
@@ -131,15 +134,19 @@ def _translated_as_a_whole(word: str) -> bool:
 
 
 def documents_naming(
-    names: Sequence[str], lexical: LexicalIndex, doc_of: Sequence[str], translatable: Sequence[str] = ()
+    names: Sequence[str],
+    lexical: LexicalIndex,
+    doc_of: Sequence[str],
+    translatable: Sequence[str] = (),
+    cutoff: float | None = 85.0,
 ) -> set[str] | None:
-    """The documents that hold every one of `names` (in a close spelling) and every one of `translatable`
-    (in a close spelling or translated), None when there are neither."""
+    """The documents that hold every one of `names` (in a close spelling: `cutoff`, None for one by length)
+    and every one of `translatable` (in a close spelling or translated), None when there are neither."""
     if not names and not translatable:
         return None
     found: set[str] | None = None
     for word, translated in [*((name, False) for name in names), *((word, True) for word in translatable)]:
-        docs = {doc_of[position] for position in lexical.chunks_with(word, translated=translated)}
+        docs = {doc_of[position] for position in lexical.chunks_with(word, cutoff, translated)}
         found = docs if found is None else found & docs
         if not found:
             return set()

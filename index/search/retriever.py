@@ -271,7 +271,8 @@ class Retriever:
         if rule.grounded_names:
             names, everyday = capitalised_words(question, rule.anchor_zipf_max)
             translatable = everyday if rule.common_anchors else ()
-            naming = documents_naming(names, snapshot.lexical, snapshot.doc_of, translatable)
+            cutoff = None if rule.strict_short_names else 85.0
+            naming = documents_naming(names, snapshot.lexical, snapshot.doc_of, translatable, cutoff)
             ranked = [p for p in ranked if naming is None or p.doc_id in naming]
         elif missing_names(question, snapshot.lexical):
             return float("-inf")
