@@ -90,3 +90,19 @@ def test_derived_again_only_when_the_corpus_changed_by_a_tenth(corpus: Path) -> 
     retriever.reload()
     again = calibrate(retriever)  # 4 -> 5 documents
     assert again is not None and store.read_manifest().calibrated_docs == 5  # type: ignore[union-attr]
+
+
+def test_a_bar_derived_under_an_earlier_rule_is_derived_again(corpus: Path) -> None:
+    from dataclasses import replace
+
+    from index.search.calibration import CALIBRATION_VERSION
+
+    embedder, store, _ = _index(corpus, ["harbour", "orchard", "railway", "library"])
+    retriever = Retriever(embedder, store)
+    assert calibrate(retriever) is not None
+    manifest = store.read_manifest()
+    assert manifest is not None and manifest.calibration_version == CALIBRATION_VERSION
+    store.write_manifest(replace(manifest, calibration_version=CALIBRATION_VERSION - 1))  # an older corpusbot
+    retriever.reload()
+    assert calibrate(retriever) is not None  # the same corpus, but the rule changed since
+    assert store.read_manifest().calibration_version == CALIBRATION_VERSION  # type: ignore[union-attr]

@@ -163,6 +163,7 @@ class Indexer:
                 # kept until index/search/calibration.py derives it again for this generation
                 same_language_bar=previous.same_language_bar if previous else 0.0,
                 calibrated_docs=previous.calibrated_docs if previous else 0,
+                calibration_version=previous.calibration_version if previous else 0,
                 docs=dict(sorted(docs.items())),
             )
             self._store.write_manifest(manifest)

@@ -28,6 +28,9 @@ HIDDEN_SHARE = 0.9
 PRESENT_SHARE = 0.8
 # Derived again when the number of documents has changed by this share since it last was.
 RECALIBRATE_CHANGE = 0.1
+# Raised when the rule the probes are scored with changes (what the names of a question must find in the
+# answering document, say): an index derived under another version derives its bar again.
+CALIBRATION_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ def calibrate(retriever: Retriever, force: bool = False) -> Calibration | None:
     if recorded is None or not recorded.docs:
         return None
     known = recorded.calibrated_docs
-    if not force and known and abs(len(recorded.docs) - known) <= RECALIBRATE_CHANGE * known:
+    current = recorded.calibration_version == CALIBRATION_VERSION
+    if not force and current and known and abs(len(recorded.docs) - known) <= RECALIBRATE_CHANGE * known:
         return None
     manifest = retriever.manifest
     documents = len(manifest.docs)
@@ -91,7 +95,9 @@ def calibrate(retriever: Retriever, force: bool = False) -> Calibration | None:
     stored = store.read_manifest()
     if stored is None or stored.generation != manifest.generation:  # a newer generation came meanwhile
         return calibration
-    updated = replace(stored, same_language_bar=calibration.bar, calibrated_docs=documents)
+    updated = replace(
+        stored, same_language_bar=calibration.bar, calibrated_docs=documents, calibration_version=CALIBRATION_VERSION
+    )
     store.write_manifest(updated)
     retriever.adopt(updated)
     log.info(

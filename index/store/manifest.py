@@ -27,6 +27,7 @@ _MANIFEST_KEYS = (
     "similarity_std",
     "same_language_bar",
     "calibrated_docs",
+    "calibration_version",
 )
 
 
@@ -49,6 +50,8 @@ class Manifest:
     # index held when it was derived.
     same_language_bar: float = 0.0
     calibrated_docs: int = 0
+    # The version of the relevance rule the bar was derived under (index/search/calibration.py).
+    calibration_version: int = 0
     docs: dict[str, DocumentInfo] = field(default_factory=dict)
 
     @property
@@ -76,6 +79,7 @@ class Manifest:
             similarity_std=float(metadata.get("similarity_std", 1.0)),
             same_language_bar=float(metadata.get("same_language_bar", 0.0)),
             calibrated_docs=int(metadata.get("calibrated_docs", 0)),
+            calibration_version=int(metadata.get("calibration_version", 0)),
             docs=docs,
         )
 
