@@ -63,6 +63,8 @@ def fold(text: str) -> str:
     """Case-fold, strip accents, and unify typographic apostrophes and spaces."""
     text = text.replace("’", "'").replace("\u00a0", " ").replace("\u202f", " ")
     decomposed = unicodedata.normalize("NFKD", text.casefold())
+    if decomposed.isascii():  # nothing to strip (most English text): no pass over each character
+        return decomposed
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 

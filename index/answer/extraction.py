@@ -9,7 +9,7 @@ from enum import Enum
 
 from index.models import Answer, Passage
 from index.sentences import split_sentences
-from index.text import content_words, fold, spellings, terms, words
+from index.text import STEMMED, content_words, fold, spellings, term, words
 
 
 class Expect(Enum):
@@ -180,7 +180,7 @@ def lexical_overlap(
     sentence; the sentence's terms by the rules of either language, as the index may stem it by either."""
     if not question_words:
         return 0.0
-    present = set(terms(sentence, "fr")) | set(terms(sentence, "en"))
+    present = {term(word, language) for word in content_words(sentence) for language in STEMMED}
     hits = 0.0
     for word in question_words:
         weights = [w for t, w in expand(word) if t in present]

@@ -96,9 +96,11 @@ def _derive_common_words(line: float) -> list[str]:
     return sorted(found)
 
 
-def prepare() -> None:
-    """Load the common words now, not inside the first question that needs them."""
+def prepare(rule: RelevanceRule) -> None:
+    """Load the common-word lists `rule` reads now, not inside the first question that needs them."""
     is_common_word("Prepare")
+    if rule.common_anchors:
+        is_common_word("Prepare", rule.anchor_zipf_max)
 
 
 def question_names(question: str) -> list[str]:

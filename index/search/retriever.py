@@ -142,7 +142,7 @@ class Retriever:
         # whose document was renamed) is never answered from and never stops the index from loading.
         chunks = [chunk for chunk in self._store.iter_chunks() if _belongs(chunk, manifest)]
         log.info("loaded index generation %s: %d chunks", manifest.generation, len(chunks))
-        prepare_relevance()
+        prepare_relevance(self.config.relevance)
         return _Snapshot(manifest, chunks, self.config.bridge_weight, self.config.stem_by_language)
 
     def _current(self) -> _Snapshot:
