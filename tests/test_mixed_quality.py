@@ -69,12 +69,14 @@ def _report(mixed: dict[str, object], pair: str) -> EvalReport:
 
 
 # Measured (this subset, 155 chunks): hit@1/hit@3, refused, false refusals — FR->FR 0.94/1.0, 6/6, 0;
-# EN->FR 0.81/0.88, 6/6, 1; EN->EN 0.88/1.0, 7/8, 0; FR->EN 0.75/0.88, 4/8, 2. Bars sit a question lower.
+# EN->FR 0.75/0.81, 6/6, 2; EN->EN 0.81/0.94, 8/8, 1; FR->EN 0.81/0.94, 6/8, 1 (2026-12-06, with the
+# everyday capitalised words and the name closeness of the decision; before: EN->FR 0.81/0.88, 6/6, 1;
+# EN->EN 0.88/1.0, 7/8, 0; FR->EN 0.75/0.88, 4/8, 2). Bars sit a question lower.
 BARS = {  # pair: (hit@1, hit@3, out-of-corpus questions refused, false refusals at most)
     "FR->FR": (0.875, 0.9375, 5, 1),
-    "EN->FR": (0.75, 0.8125, 5, 2),
-    "EN->EN": (0.8125, 0.9375, 5, 1),
-    "FR->EN": (0.6875, 0.8125, 3, 3),
+    "EN->FR": (0.6875, 0.75, 5, 3),
+    "EN->EN": (0.75, 0.875, 7, 2),
+    "FR->EN": (0.75, 0.875, 5, 2),
 }
 
 
@@ -96,7 +98,7 @@ def test_questions_about_documents_left_out_are_not_answered_from_others(mixed: 
         answer = answerer.ask(question.question)
         if answer.answered and not is_correct(answer.text + " " + answer.citations[0].passage, question.answers):
             wrong.append(question.id)
-    # Measured: 5 of 12 answered from another document with the bar this index derives (2.18), 6 without
-    # it; the decision's open problem (bench/trust.py: 36 % of such questions refused on the dev folds, 27 %
-    # without the derived bar). The bar guards against worse.
-    assert len(asked) == 12 and len(wrong) <= 6, wrong
+    # Measured: 3 of 12 answered from another document (5 before the decision required the everyday
+    # capitalised words and closer name spellings; the dev folds: 56 % of such questions refused or
+    # answered from a document that holds the answer, 35 % before). The bar guards against worse.
+    assert len(asked) == 12 and len(wrong) <= 4, wrong
