@@ -68,6 +68,7 @@ class Passage:
     similarity: float = 0.0  # the raw cosine similarity to the question (dense hits; the lowest one's otherwise)
     section: str = ""  # slide, sheet and rows, chapter, attachment (see `Document.sections`)
     author: str = ""
+    lang: str = ""  # its document's language ("en", "fr", or "" when not told)
 
     @property
     def position(self) -> str:

@@ -106,7 +106,7 @@ def term(word: str, language: str = "fr") -> str:
     stay exact."""
     if has_digit(word):
         return word
-    return skeleton(_stemmer(language if language in _SNOWBALL else "fr").stemWord(word))
+    return skeleton(_stemmer(stemming_of(language)).stemWord(word))
 
 
 @lru_cache(maxsize=2)
@@ -119,6 +119,11 @@ def _stemmer(language: str) -> Any:
 def content_words(text: str) -> list[str]:
     """The folded words of `text` that say something: stopwords and one-letter tokens dropped."""
     return [w for w in words(text) if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS]
+
+
+def stemming_of(language: str) -> str:
+    """The Snowball rules a text in `language` is stemmed by: its own ("fr", "en"), else the French ones."""
+    return language if language in _SNOWBALL else "fr"
 
 
 def terms(text: str, language: str = "fr") -> list[str]:

@@ -9,7 +9,7 @@ from enum import Enum
 
 from index.models import Answer, Passage
 from index.sentences import split_sentences
-from index.text import STEMMED, content_words, fold, spellings, term, words
+from index.text import content_words, fold, spellings, stemming_of, terms, words
 
 
 class Expect(Enum):
@@ -174,13 +174,16 @@ class ScoredSentence:
 
 
 def lexical_overlap(
-    question_words: set[str], sentence: str, expand: Callable[[str], Sequence[tuple[str, float]]]
+    question_words: set[str],
+    sentence: str,
+    expand: Callable[[str], Sequence[tuple[str, float]]],
+    language: str = "fr",
 ) -> float:
     """Share of the question's content words (or their fuzzy spellings, or translations) found in the
-    sentence; the sentence's terms by the rules of either language, as the index may stem it by either."""
+    sentence, whose terms are stemmed as the index stems its document's `language`."""
     if not question_words:
         return 0.0
-    present = {term(word, language) for word in content_words(sentence) for language in STEMMED}
+    present = set(terms(sentence, stemming_of(language)))
     hits = 0.0
     for word in question_words:
         weights = [w for t, w in expand(word) if t in present]
@@ -207,11 +210,13 @@ def score_sentences(
             spans.append((number, passage.text[start:end], passage.start + start, passage.start + end))
     scored = []
     for number, text, start, end in spans:
-        overlap = lexical_overlap(question_terms, text, expand)
+        language = passages[number].lang
+        overlap = lexical_overlap(question_terms, text, expand, language)
         if topic_terms:
-            overlap = (
-                2 * len(question_terms) * overlap + len(topic_terms) * lexical_overlap(topic_terms, text, expand)
-            ) / (2 * len(question_terms) + len(topic_terms))
+            topical = lexical_overlap(topic_terms, text, expand, language)
+            overlap = (2 * len(question_terms) * overlap + len(topic_terms) * topical) / (
+                2 * len(question_terms) + len(topic_terms)
+            )
         score = _ANSWER_WEIGHTS["lexical"] * overlap + _ANSWER_WEIGHTS["type"] * type_match(expect, text, asked)
         scored.append(ScoredSentence(number, text, start, end, score))
     return scored

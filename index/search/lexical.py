@@ -13,7 +13,7 @@ from itertools import repeat
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from index.text import STEMMED, content_words, has_digit, spellings, terms
+from index.text import STEMMED, content_words, has_digit, spellings, stemming_of, terms
 
 K1 = 1.2
 B = 0.75
@@ -51,7 +51,7 @@ class LexicalIndex:
         lengths: list[int] = []
         used: set[str] = set()
         for position, (text, language) in enumerate(zip(texts, languages or repeat("fr"))):
-            rules = language if language in STEMMED else "fr"
+            rules = stemming_of(language)
             used.add(rules)
             counts = Counter(terms(text, rules))
             lengths.append(sum(counts.values()))

@@ -69,6 +69,7 @@ def passage_from(
         similarity=similarity,
         section=str(meta.get("section", "")),
         author=document.author,
+        lang=document.lang,
     )
 
 
