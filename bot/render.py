@@ -198,7 +198,8 @@ def stats_message(stats: IndexStats) -> str:
         f"📊 <b>Index</b>\n{stats.documents} document(s), {stats.chunks} passages\n"
         f"Model: <code>{escape(stats.model)}</code> ({stats.dimension} dimensions)\n"
         f"Chunks: {stats.chunk_size} characters, overlap {stats.chunk_overlap}\n"
-        f"Store: {escape(stats.store)}"
+        f"Store: {escape(stats.store)}\n"
+        f"Relevance bar: {stats.relevance_bar:.2f}" + (" (derived by this index)" if stats.bar_derived else "")
     )
 
 

@@ -101,6 +101,8 @@ def stats_text(stats: IndexStats) -> str:
         f"model: {stats.model} ({stats.dimension} dimensions)",
         f"chunking: {stats.chunk_size} chars, overlap {stats.chunk_overlap}",
         f"store: {stats.store}",
+        f"relevance bar: {stats.relevance_bar:.2f} for passages in the question's language "
+        + ("(derived by this index from its own sentences)" if stats.bar_derived else "(the floor)"),
     ]
     lines.extend(f"  - {d.title} ({d.date or 'no date'}, {d.chunks} chunks) [{d.doc_id}]" for d in stats.docs)
     return "\n".join(lines)

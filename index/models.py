@@ -228,3 +228,7 @@ class IndexStats:
     chunk_overlap: int
     store: str
     docs: tuple[DocumentInfo, ...] = field(default_factory=tuple)
+    # The relevance bar a passage in the question's own language must pass, and whether this index derived
+    # it (index/search/calibration.py) or it is the rule's floor (too few documents to derive one).
+    relevance_bar: float = 0.0
+    bar_derived: bool = False

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from corpusbot.render import stats_text
+from index.answer.answerer import QuestionAnswerer
 from index.ingest.indexer import Indexer
 from index.search.calibration import calibrate
 from index.search.relevance import RelevanceRule
@@ -59,6 +61,9 @@ def test_the_derived_bar_is_recorded_and_counts_only_for_passages_in_the_questio
     assert manifest is not None and manifest.calibrated_docs == 4 and manifest.same_language_bar == calibration.bar
     extra = calibration.bar - RelevanceRule().min_fused
     assert extra > 0.5  # near-duplicate documents: questions about one are nearly answered by the others
+    stats = QuestionAnswerer(retriever).stats()  # what `corpusbot stats` and the bot's /stats show
+    assert stats.bar_derived and stats.relevance_bar == pytest.approx(calibration.bar)
+    assert f"relevance bar: {calibration.bar:.2f}" in stats_text(stats) and "derived by this index" in stats_text(stats)
     blind = Retriever(embedder, store, RetrievalConfig(relevance=RelevanceRule(calibrated=False)))
     english = "When was the harbour of the old town rebuilt?"
     assert retriever.retrieve(english, 3).decision == pytest.approx(blind.retrieve(english, 3).decision - extra)
@@ -75,6 +80,8 @@ def test_one_document_derives_nothing_and_the_floor_applies(corpus: Path) -> Non
     assert calibration is not None and calibration.bar == 0.0
     manifest = store.read_manifest()
     assert manifest is not None and manifest.same_language_bar == 0.0
+    stats = QuestionAnswerer(Retriever(embedder, store)).stats()
+    assert not stats.bar_derived and stats.relevance_bar == RelevanceRule().min_fused
 
 
 def test_derived_again_only_when_the_corpus_changed_by_a_tenth(corpus: Path) -> None:

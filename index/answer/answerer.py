@@ -137,6 +137,7 @@ class QuestionAnswerer:
 
     def stats(self) -> IndexStats:
         manifest = self.retriever.manifest
+        floor = self.retriever.config.relevance.min_fused
         return IndexStats(
             documents=len(manifest.docs),
             chunks=sum(info.chunks for info in manifest.docs.values()),
@@ -146,6 +147,8 @@ class QuestionAnswerer:
             chunk_overlap=manifest.chunk_overlap,
             store=self.retriever.store_description,
             docs=tuple(sorted(manifest.docs.values(), key=lambda d: (d.date, d.title), reverse=True)),
+            relevance_bar=max(floor, manifest.same_language_bar),
+            bar_derived=manifest.same_language_bar > floor,
         )
 
 
