@@ -135,7 +135,11 @@ class LexicalIndex:
                 found.append(self._postings[term][0])
             if len(term) >= 3 and not has_digit(term):  # identifiers and numbers: exactly or not at all
                 near = process.extract(
-                    term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=cutoff or 85.0, limit=None
+                    term,
+                    self._spellings_near(term),
+                    scorer=fuzz.ratio,
+                    score_cutoff=85.0 if cutoff is None else cutoff,
+                    limit=None,
                 )
                 found.extend(
                     self._postings[match][0]
@@ -144,7 +148,7 @@ class LexicalIndex:
                     and (
                         cutoff is not None
                         or score >= name_cutoff(min(term, match, key=len))
-                        or _vowels_apart(term, match)
+                        or _transliterated(term, match)
                     )
                 )
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
@@ -211,7 +215,7 @@ def name_cutoff(term: str) -> float:
     return 100.0 if len(term) <= 4 else 90.0 if len(term) <= 7 else 85.0
 
 
-def _vowels_apart(a: str, b: str) -> bool:
+def _transliterated(a: str, b: str) -> bool:
     """Whether two terms differ only by an "e" after an "i" ("kiv"/"kiev": Kyiv and Kiev), as
     transliterations of one name do."""
     return a.replace("ie", "i") == b.replace("ie", "i")
