@@ -16,7 +16,8 @@ from index import engines
 
 
 class _BundledEngine(InputModule):
-    """Shared plumbing: texts in, vectors out; the engine is started on first use with `threads`."""
+    """Shared plumbing: texts in, vectors out; the engine is started on first use with `threads`, unless
+    corpusbot hands it the one it already answers questions with (`use`)."""
 
     config_keys: list[str] = ["threads"]  # noqa: RUF012 (sentence-transformers declares it so)
     config_file_name = "corpusbot_engine.json"
@@ -26,11 +27,6 @@ class _BundledEngine(InputModule):
         super().__init__()
         self.threads = threads
         self._engine: Any = None
-
-    def configure(self, threads: int) -> None:
-        """Set the engine's CPU threads (before its first use)."""
-        if self._engine is None:
-            self.threads = threads
 
     def preprocess(self, inputs: Sequence[Any], prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
         return {"texts": [str(text) for text in inputs], "prompt": prompt or ""}
