@@ -18,10 +18,11 @@ log = logging.getLogger(__name__)
 CACHE_VERSION = 1
 
 
-def cache_folder() -> Path:
-    """`$XDG_CACHE_HOME/corpusbot`, else `~/.cache/corpusbot` (read when called, never at import)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "corpusbot"
+def cache_folder() -> Path | None:
+    """`$XDG_CACHE_HOME/corpusbot`, else `~/.cache/corpusbot` (read when called, never at import); None
+    when neither names an absolute folder (no home directory): nothing is kept then."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"))
+    return base / "corpusbot" if base.is_absolute() else None
 
 
 def file_key(path: Path) -> tuple[str, int, int]:
@@ -37,8 +38,11 @@ def cached_json(name: str, key: Any, build: Callable[[], Any]) -> Any:
     """`build()`, or what an earlier run saved as JSON for the same `name` and `key` (a JSON-able
     description of the inputs). A copy that cannot be read is derived again; one that cannot be written
     (a read-only home) only costs the next run the same time."""
+    folder = cache_folder()
+    if folder is None:
+        return build()
     digest = hashlib.sha256(json.dumps([CACHE_VERSION, name, key], sort_keys=True).encode()).hexdigest()[:20]
-    path = cache_folder() / f"{name}-{digest}.json"
+    path = folder / f"{name}-{digest}.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

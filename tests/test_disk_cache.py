@@ -27,7 +27,9 @@ def test_a_damaged_copy_is_derived_again_and_an_unwritable_folder_only_costs_tim
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cached_json("words", [1], lambda: ["a"])
-    (saved,) = cache_folder().glob("words-*.json")
+    folder = cache_folder()
+    assert folder is not None
+    (saved,) = folder.glob("words-*.json")
     saved.write_text('["a", ', encoding="utf-8")
     assert cached_json("words", [1], lambda: ["b"]) == ["b"]
     blocked = tmp_path / "blocked"
@@ -51,3 +53,10 @@ def test_the_cached_common_words_answer_as_wordfreq_does() -> None:
         lowered = word.lower()
         expected = max(zipf_frequency(lowered, "en"), zipf_frequency(lowered, "fr")) >= COMMON_WORD_ZIPF
         assert is_common_word(word) == expected, word
+
+
+def test_a_cache_folder_that_is_not_absolute_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # relative to wherever the command runs: not used
+    monkeypatch.chdir(tmp_path)
+    assert cached_json("words", [1], lambda: ["d"]) == ["d"]
+    assert not any(tmp_path.rglob("*.json"))
