@@ -113,3 +113,17 @@ def test_a_bar_derived_under_an_earlier_rule_is_derived_again(corpus: Path) -> N
     retriever.reload()
     assert calibrate(retriever) is not None  # the same corpus, but the rule changed since
     assert store.read_manifest().calibration_version == CALIBRATION_VERSION  # type: ignore[union-attr]
+
+
+def test_stats_read_the_manifest_without_loading_a_chunk(corpus: Path) -> None:
+    embedder, store, _ = _index(corpus, ["harbour", "orchard"])
+    read: list[int] = []
+    iter_chunks = store.iter_chunks
+
+    def counting(page_size: int = 5000):  # type: ignore[no-untyped-def]
+        read.append(1)
+        return iter_chunks(page_size)
+
+    store.iter_chunks = counting  # type: ignore[method-assign]
+    stats = QuestionAnswerer(Retriever(embedder, store)).stats()
+    assert stats.documents == 2 and stats.chunks > 0 and not read

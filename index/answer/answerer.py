@@ -136,7 +136,7 @@ class QuestionAnswerer:
         return Search(question, retrieval.passages, retrieval.relevant)
 
     def stats(self) -> IndexStats:
-        manifest = self.retriever.manifest
+        manifest = self.retriever.described()
         floor = self.retriever.config.relevance.min_fused
         return IndexStats(
             documents=len(manifest.docs),

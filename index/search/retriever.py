@@ -132,13 +132,26 @@ class Retriever:
     def manifest(self) -> Manifest:
         return self._current().manifest
 
-    def _load(self) -> _Snapshot:
+    def described(self) -> Manifest:
+        """The manifest of the generation that answers: the loaded one, else the store's, checked as loading
+        would check it but without reading a chunk (what `corpusbot stats` shows, at any index size)."""
+        with self._lock:
+            if self._snapshot is not None:
+                return self._snapshot.manifest
+        return self._checked_manifest()
+
+    def _checked_manifest(self) -> Manifest:
+        """The store's manifest, when this retriever can answer from it (built, same model, current chunking)."""
         manifest = self._store.read_manifest()
         if manifest is None or not manifest.docs:
             raise IndexNotBuiltError()
         check_model(manifest, self._embedder)
         if manifest.chunker_version != CHUNKER_VERSION:
             raise IndexOutdatedError()
+        return manifest
+
+    def _load(self) -> _Snapshot:
+        manifest = self._checked_manifest()
         # Only chunks of a document version the manifest holds: an orphan (an unfinished re-index, a chunk
         # whose document was renamed) is never answered from and never stops the index from loading.
         chunks = [chunk for chunk in self._store.iter_chunks() if _belongs(chunk, manifest)]
