@@ -201,9 +201,9 @@ def score_sentences(
     `question` alone, the words to look for also from `topic` (a follow-up's earlier question)."""
     expect = expected_answer(question)
     asked = frozenset(words(f"{question} {topic}"))
-    question_terms = set(content_words(question))
+    question_words = set(content_words(question))
     # A follow-up's own words say what is asked; its topic's words only where to look (half weight).
-    topic_terms = set(content_words(topic)) - question_terms
+    topic_words = set(content_words(topic)) - question_words
     spans: list[tuple[int, str, int, int]] = []
     for number, passage in enumerate(passages):
         for start, end in split_sentences(passage.text):
@@ -211,11 +211,11 @@ def score_sentences(
     scored = []
     for number, text, start, end in spans:
         language = passages[number].lang
-        overlap = lexical_overlap(question_terms, text, expand, language)
-        if topic_terms:
-            topical = lexical_overlap(topic_terms, text, expand, language)
-            overlap = (2 * len(question_terms) * overlap + len(topic_terms) * topical) / (
-                2 * len(question_terms) + len(topic_terms)
+        overlap = lexical_overlap(question_words, text, expand, language)
+        if topic_words:
+            topical = lexical_overlap(topic_words, text, expand, language)
+            overlap = (2 * len(question_words) * overlap + len(topic_words) * topical) / (
+                2 * len(question_words) + len(topic_words)
             )
         score = _ANSWER_WEIGHTS["lexical"] * overlap + _ANSWER_WEIGHTS["type"] * type_match(expect, text, asked)
         scored.append(ScoredSentence(number, text, start, end, score))
