@@ -48,11 +48,15 @@ def cached_json(name: str, key: Any, build: Callable[[], Any]) -> Any:
     except (OSError, ValueError):
         pass
     value = build()
+    part: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".part") as out:
+            part = Path(out.name)
             json.dump(value, out, ensure_ascii=False)
-        os.replace(out.name, path)
+        os.replace(part, path)
     except OSError as exc:
         log.debug("could not keep %s: %s", path, exc)
+        if part is not None:
+            part.unlink(missing_ok=True)  # a half-written copy (a full disk) is not left behind
     return value

@@ -60,3 +60,15 @@ def test_a_cache_folder_that_is_not_absolute_keeps_nothing(tmp_path: Path, monke
     monkeypatch.chdir(tmp_path)
     assert cached_json("words", [1], lambda: ["d"]) == ["d"]
     assert not any(tmp_path.rglob("*.json"))
+
+
+def test_a_copy_that_cannot_be_written_whole_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.disk_cache as disk_cache
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(disk_cache.json, "dump", full_disk)
+    assert cached_json("words", [2], lambda: ["e"]) == ["e"]
+    folder = cache_folder()
+    assert folder is not None and not list(folder.glob("*"))
