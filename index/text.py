@@ -95,8 +95,8 @@ def skeleton(word: str) -> str:
 
 # Languages whose documents are stemmed with their own Snowball rules; text in any other language takes the
 # French rules (which leave most inflections of other languages alone).
-STEMMED = ("fr", "en")
 _SNOWBALL = {"fr": "french", "en": "english"}
+STEMMED = tuple(_SNOWBALL)
 
 
 @lru_cache(maxsize=400_000)

@@ -80,7 +80,7 @@ def load_bridge(folder: Path = DICTIONARIES, by_language: bool = True) -> dict[s
         return {}
     key = [sources, by_language, metadata.version("PyStemmer")]
     table = cached_json("bridge", key, lambda: {k: sorted(v) for k, v in _merged(folder, by_language).items()})
-    return {term: frozenset(translations) for term, translations in table.items()}
+    return {key: frozenset(translations) for key, translations in table.items()}
 
 
 def _merged(folder: Path, by_language: bool) -> dict[str, set[str]]:
