@@ -87,7 +87,10 @@ def main() -> None:
         carved = _shapes(docs, lang)[name]
         present = [d for d in docs if d not in carved]
         store = ShapeStore(components.store, carved)
-        calibration = derive_bar(Retriever(components.embedder, store), RelevanceRule().min_fused)  # type: ignore[arg-type]
+        calibration = derive_bar(
+            Retriever(components.embedder, store),
+            RelevanceRule().floor(bool(components.store.read_manifest().centring)),
+        )  # type: ignore[arg-type]
         store.bar = calibration.bar
         row: dict[str, Any] = {"shape": name, "documents": len(present), "bar": round(calibration.bar, 2)}
         for label, calibrated in (("derived", True), ("floor", False)):

@@ -67,6 +67,10 @@ VARIANTS = {
     "shift 0.5 + bridge 0.3": RetrievalConfig(language_shift=0.5, bridge_weight=0.3),
     "shift 0.5 + bridge 0.5": RetrievalConfig(language_shift=0.5, bridge_weight=0.5),
     "shift 1 + bridge 0.5": RetrievalConfig(language_shift=1.0, bridge_weight=0.5),
+    # On an index centred by language (index/centring.py), how much of the per-language background is left to move.
+    "no shift": RetrievalConfig(language_shift=0.0),
+    "bar for every language": RetrievalConfig(relevance=RelevanceRule(bar_every_language=True)),
+    "shift 1 + bridge 0.3": RetrievalConfig(language_shift=1.0),
 }
 
 

@@ -81,6 +81,8 @@ def report_text(report: IndexReport) -> str:
         f"  added: {len(report.added)}, updated: {len(report.updated)}, removed: {len(report.removed)}, "
         f"unchanged: {report.unchanged}",
     ]
+    if report.centred_chunks:
+        lines.append(f"  centred by language: {report.centred_chunks} stored chunk(s) (copied, not embedded)")
     if report.orphans_removed:
         lines.append(f"  repaired: {report.orphans_removed} stored passage(s) of no indexed document removed")
     if report.skipped:

@@ -189,6 +189,7 @@ class IndexReport:
     embedded_chunks: int = 0
     reused_chunks: int = 0  # stored by an interrupted run and kept, not embedded again
     orphans_removed: int = 0  # stored passages of no indexed document, removed (an index repaired)
+    centred_chunks: int = 0  # stored before language centring, now stored centred (copied, not embedded)
     skipped: tuple[SkippedFile, ...] = ()
     seconds: float = 0.0
 

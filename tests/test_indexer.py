@@ -10,8 +10,10 @@ import pytest
 from corpusbot.messages import explain
 from corpusbot.render import report_text
 from index.answer.answerer import build
+from index.centring import Centring
 from index.errors import IndexNotBuiltError, ModelMismatchError
 from index.ingest.background import REFERENCE_QUESTIONS
+from index.ingest.centring import MEASURED_TEXTS
 from index.ingest.indexer import Indexer
 from index.settings import Settings
 from index.text import with_title
@@ -98,7 +100,8 @@ def test_an_interrupted_index_run_resumes_without_embedding_again(settings: Sett
     embedder = HashingEmbedder()
     components = build(settings, embedder=embedder)
     indexer = Indexer(embedder, components.store, settings.chunk_size, settings.chunk_overlap, 10**7, store_batch=3)
-    embedder.fail_after = 7  # dies in the middle of the third batch: two batches (6 chunks) are stored
+    # Dies in the middle of the third batch: two batches (6 chunks) are stored (after the language means).
+    embedder.fail_after = MEASURED_TEXTS + 7
     with pytest.raises(RuntimeError):
         indexer.run(corpus)
     with pytest.raises(IndexNotBuiltError):  # nothing is served before a run completes
@@ -121,7 +124,7 @@ def test_chunks_left_by_another_model_are_embedded_again(settings: Settings, cor
     write(corpus, alpha=ALPHA * 20, beta=BETA * 20)
     store = build(settings, embedder=HashingEmbedder()).store
     dying = HashingEmbedder(64, "model-a")
-    dying.fail_after = 4
+    dying.fail_after = MEASURED_TEXTS + 4
     with pytest.raises(RuntimeError):
         Indexer(dying, store, settings.chunk_size, settings.chunk_overlap, 10**7, store_batch=2).run(corpus)
     assert store.count() == 4
@@ -129,9 +132,12 @@ def test_chunks_left_by_another_model_are_embedded_again(settings: Settings, cor
     other = HashingEmbedder(64, "model-b", salt="b")  # same size, other vectors: only re-embedding tells
     report = Indexer(other, store, settings.chunk_size, settings.chunk_overlap, 10**7).run(corpus)
     assert report.reused_chunks == 0 and report.embedded_chunks == report.chunks
-    titles = {doc_id: info.title for doc_id, info in store.read_manifest().docs.items()}
+    manifest = store.read_manifest()
+    centring = Centring.from_json(manifest.centring)
+    assert centring is not None
     for chunk in store.iter_chunks():
-        mine = other.embed([with_title(titles[chunk.metadata["doc_id"]], chunk.text)])[0]
+        info = manifest.docs[chunk.metadata["doc_id"]]
+        mine = centring.passage_vectors(other.embed([with_title(info.title, chunk.text)]), [info.lang])[0]
         assert float(store.vectors([chunk.chunk_id])[0] @ mine) > 0.999
 
 

@@ -47,11 +47,13 @@ CONCEPTS = {
 }
 
 
-def _index(corpus: Path, docs: dict[str, str], embedder: object, store: MemoryStore | None = None) -> MemoryStore:
+def _index(
+    corpus: Path, docs: dict[str, str], embedder: object, store: MemoryStore | None = None, centre: bool = True
+) -> MemoryStore:
     store = store or MemoryStore()
     for name, text in docs.items():
         (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
-    Indexer(embedder, store, 700, 150, 1_000_000).run(corpus)  # type: ignore[arg-type]
+    Indexer(embedder, store, 700, 150, 1_000_000, centre_languages=centre).run(corpus)  # type: ignore[arg-type]
     return store
 
 
@@ -113,7 +115,8 @@ def test_a_passage_is_judged_against_its_own_kind_of_document_not_the_corpus_mix
     docs = {"zebra": "Le zèbre galope à soixante kilomètres par heure dans la savane."}
     for i in range(30):
         docs[f"manual-{i}"] = f"Comment installer l'imprimante {i} : comment changer le mot de passe, la batterie."
-    store = _index(corpus, docs, embedder)
+    # Without language centring: this fake's axes are concepts, its language means would be the how-to axis.
+    store = _index(corpus, docs, embedder, centre=False)
     manifest = store.read_manifest()
     assert manifest is not None
     zebra, manual = manifest.docs["zebra.txt"].background, manifest.docs["manual-0.txt"].background

@@ -82,7 +82,7 @@ async def test_serve_follows_a_rename_and_tells_an_upload_sender_after_a_kill(tm
             deadline = time.monotonic() + 60
             while "inspections.txt" not in (text := await _ask(api, "/docs", 702)):
                 assert time.monotonic() < deadline, text
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(2.0)  # each /docs counts against the rate limit the question must pass
             assert "reactor.txt" not in text and "Bergstrom" in await _ask(api, "Who inspected the alpha reactor?", 702)
             (corpus / "notes.txt").write_text("The beta bridge was painted blue in May.", encoding="utf-8")
             while "blue" not in (text := await _ask(api, "What colour was the beta bridge painted?", 703)):

@@ -137,7 +137,7 @@ class QuestionAnswerer:
 
     def stats(self) -> IndexStats:
         manifest = self.retriever.described()
-        floor = self.retriever.config.relevance.min_fused
+        floor = self.retriever.config.relevance.floor(bool(manifest.centring))
         return IndexStats(
             documents=len(manifest.docs),
             chunks=sum(info.chunks for info in manifest.docs.values()),

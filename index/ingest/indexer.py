@@ -14,14 +14,17 @@ from typing import Any
 
 import numpy as np
 
+from index.centring import Centring
 from index.embedding import Embedder
 from index.errors import LoaderError
 from index.ingest.background import (
+    REFERENCE_LANGUAGES,
     document_background,
     language_backgrounds,
     reference_vectors,
     similarity_background,
 )
+from index.ingest.centring import measure
 from index.ingest.chunking import chunk_document
 from index.ingest.loaders import content_hash, iter_corpus_files, parse_document, read_file
 from index.ingest.ocr import Ocr
@@ -45,9 +48,10 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a, b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
 
 
-def version_key(content_hash: str, chunk_size: int, chunk_overlap: int) -> str:
-    """Identifies one document version chunked one way; part of every chunk id."""
-    raw = f"{content_hash}:{chunk_size}:{chunk_overlap}:{CHUNKER_VERSION}"
+def version_key(content_hash: str, chunk_size: int, chunk_overlap: int, centred: bool = False) -> str:
+    """Identifies one document version chunked one way (and stored centred by language or not); part of
+    every chunk id, so that a new version is written beside the old one until the manifest commits it."""
+    raw = f"{content_hash}:{chunk_size}:{chunk_overlap}:{CHUNKER_VERSION}" + (":centred" if centred else "")
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -59,6 +63,12 @@ def document_language(document: Document) -> str:
 
 def chunk_id(doc_id: str, version: str, index: int) -> str:
     return f"{doc_id}#{version}#{index}"
+
+
+def _moved(old_chunk_id: str, version: str) -> str:
+    """The id of the same chunk under another version of its document."""
+    doc_id, _, index = old_chunk_id.rsplit("#", 2)
+    return chunk_id(doc_id, version, int(index))
 
 
 def chunk_metadata(document: Document, chunk: Chunk, version: str) -> dict[str, Any]:
@@ -86,6 +96,8 @@ class _Scan:
     skipped: list[SkippedFile] = field(default_factory=list)
     not_followed: set[str] = field(default_factory=set)  # links that lead outside, dangle or loop
     languages: dict[str, str] = field(default_factory=dict)  # of unchanged documents that had none recorded
+    # Unchanged documents stored before centring: their old version, whose vectors are copied centred.
+    recentre: dict[str, str] = field(default_factory=dict)
 
 
 class Indexer:
@@ -101,15 +113,20 @@ class Indexer:
         store_batch: int = 512,
         max_text_chars: int | None = None,
         ocr: Ocr | None = None,
+        centre_languages: bool = True,
     ) -> None:
         self._embedder = embedder
+        # Whether a new index (or one stored without it) gets its vectors centred by language (index/centring.py).
+        self._centre_languages = centre_languages
+        self._measured: Centring | None = None
+        self._recorded: tuple[str, Centring | None] | None = None
         self._ocr = ocr
         self._store = store
         self._chunk_size = chunk_size
         self._chunk_overlap = chunk_overlap
         self._max_file_bytes = max_file_bytes
         self._max_text_chars = max_text_chars
-        self._reference_vectors: np.ndarray | None = None
+        self._reference_vectors: tuple[Centring | None, np.ndarray] | None = None
         self._store_batch = store_batch
 
     def run(self, corpus_dir: Path, rebuild: bool = False, progress: ProgressCallback = _no_progress) -> IndexReport:
@@ -119,8 +136,10 @@ class Indexer:
             self._store.drop()
         previous = self._store.read_manifest()
         check_model(previous, self._embedder)
+        centring = self._centring(previous)
+        newly_centred = centring is not None and previous is not None and not previous.centring
         old_docs = previous.docs if previous else {}
-        scan = self._scan(corpus_dir, old_docs)
+        scan = self._scan(corpus_dir, old_docs, centred=centring is not None)
         changed = scan.changed
         version = scan.versions
         changed_ids = {d.doc_id for d in changed}
@@ -134,15 +153,16 @@ class Indexer:
         docs: dict[str, DocumentInfo] = dict(kept)
         for doc_id in present - changed_ids:
             docs[doc_id] = old_docs[doc_id]
-        embedded, reused = self._embed_and_store(changed, version, docs, progress)
+        embedded, reused = self._embed_and_store(changed, version, docs, progress, centring)
 
         for doc_id, lang in scan.languages.items():  # indexed before languages were told apart
             docs[doc_id] = replace(docs[doc_id], lang=lang)
+        centred = self._copy_centred(scan.recentre, version, docs, centring) if centring and scan.recentre else 0
         missing_background = [
             doc_id for doc_id, info in docs.items() if info.background is None or not info.backgrounds
         ]
-        if changed or removed or previous is None or missing_background or scan.languages:
-            references = self._references()
+        if changed or removed or previous is None or missing_background or scan.languages or centred:
+            references = self._references(centring)
             for doc_id in missing_background:
                 info = docs[doc_id]
                 vectors = self._store.vectors([chunk_id(doc_id, info.version, i) for i in range(info.chunks)])
@@ -160,10 +180,12 @@ class Indexer:
                 generation=(previous.generation + 1) if previous else 1,
                 similarity_mean=mean,
                 similarity_std=std,
-                # kept until index/search/calibration.py derives it again for this generation
-                same_language_bar=previous.same_language_bar if previous else 0.0,
-                calibrated_docs=previous.calibrated_docs if previous else 0,
-                calibration_version=previous.calibration_version if previous else 0,
+                # kept until index/search/calibration.py derives it again for this generation (at once
+                # when the vectors were centred: a bar derived on other vectors does not hold)
+                same_language_bar=previous.same_language_bar if previous and not newly_centred else 0.0,
+                calibrated_docs=previous.calibrated_docs if previous and not newly_centred else 0,
+                calibration_version=previous.calibration_version if previous and not newly_centred else 0,
+                centring=centring.to_json() if centring else "",
                 docs=dict(sorted(docs.items())),
             )
             self._store.write_manifest(manifest)
@@ -182,6 +204,7 @@ class Indexer:
             unchanged=len(present) - len(changed),
             embedded_chunks=embedded,
             reused_chunks=reused,
+            centred_chunks=centred,
             skipped=tuple(scan.skipped),
             orphans_removed=orphans,
             seconds=time.perf_counter() - started,
@@ -204,11 +227,61 @@ class Indexer:
             self._store.delete(orphans)
         return len(orphans)
 
-    def _references(self) -> np.ndarray:
-        """The reference questions under this indexer's model, embedded once (a live corpus commits often)."""
-        if self._reference_vectors is None:
-            self._reference_vectors = reference_vectors(self._embedder)
-        return self._reference_vectors
+    def _references(self, centring: Centring | None) -> np.ndarray:
+        """The reference questions under this indexer's model, as retrieval sees questions (centred like the
+        index), embedded once (a live corpus commits often)."""
+        if self._reference_vectors is None or self._reference_vectors[0] is not centring:
+            vectors = reference_vectors(self._embedder)
+            if centring is not None:
+                vectors = np.vstack(
+                    [centring.question_vector(v, lang) for v, lang in zip(vectors, REFERENCE_LANGUAGES, strict=True)]
+                )
+            self._reference_vectors = (centring, vectors)
+        return self._reference_vectors[1]
+
+    def _centring(self, previous: Manifest | None) -> Centring | None:
+        """The centring of the index: as recorded, else (a new index, or one stored before centring) this
+        model's language means when centring is on."""
+        if previous is not None and previous.centring:
+            if self._recorded is None or self._recorded[0] != previous.centring:  # parsed once, not every commit
+                self._recorded = (previous.centring, Centring.from_json(previous.centring))
+            return self._recorded[1]
+        if not self._centre_languages:
+            return None
+        if self._measured is None:  # as the manifest will hold it (rounded), so that every run computes alike
+            self._measured = Centring.from_json(measure(self._embedder).to_json())
+        return self._measured
+
+    def _copy_centred(
+        self, recentre: dict[str, str], version: dict[str, str], docs: dict[str, DocumentInfo], centring: Centring
+    ) -> int:
+        """Store the vectors of documents indexed before centring again, centred, under their new version (no
+        re-embedding: the stored vectors are the model's own). The old ones serve until the manifest commits;
+        an interrupted run resumes with what it had copied."""
+        pending = [
+            chunk
+            for chunk in self._store.iter_chunks()
+            if recentre.get(str(chunk.metadata.get("doc_id"))) == chunk.metadata.get("version")
+        ]
+        new_ids = {chunk.chunk_id: _moved(chunk.chunk_id, version[str(chunk.metadata["doc_id"])]) for chunk in pending}
+        done = self._store.stored(list(new_ids.values()))
+        pending = [chunk for chunk in pending if new_ids[chunk.chunk_id] not in done]
+        for start in range(0, len(pending), self._store_batch):
+            batch = pending[start : start + self._store_batch]
+            stored = self._store.keyed_vectors([chunk.chunk_id for chunk in batch])
+            batch = [chunk for chunk in batch if chunk.chunk_id in stored]
+            languages = [docs[str(chunk.metadata["doc_id"])].lang for chunk in batch]
+            self._store.upsert(
+                [new_ids[chunk.chunk_id] for chunk in batch],
+                centring.passage_vectors(np.vstack([stored[chunk.chunk_id] for chunk in batch]), languages),
+                [chunk.text for chunk in batch],
+                [{**chunk.metadata, "version": version[str(chunk.metadata["doc_id"])]} for chunk in batch],
+            )
+        for doc_id in recentre:
+            docs[doc_id] = replace(docs[doc_id], version=version[doc_id], background=None, backgrounds={})
+        copied = sum(docs[doc_id].chunks for doc_id in recentre)
+        log.info("centred the stored vectors of %d passage(s) by language (copied, not embedded)", copied)
+        return copied
 
     def _similarity_background(
         self, docs: dict[str, DocumentInfo], references: np.ndarray, sample: int = 1000
@@ -218,8 +291,8 @@ class Indexer:
         picked = random.Random(len(ids)).sample(ids, min(len(ids), sample))
         return similarity_background(references, self._store.vectors(picked))
 
-    def _scan(self, corpus_dir: Path, old_docs: dict[str, DocumentInfo]) -> _Scan:
-        """Hash every file; parse only those whose version differs from the manifest's."""
+    def _scan(self, corpus_dir: Path, old_docs: dict[str, DocumentInfo], centred: bool) -> _Scan:
+        """Hash every file; parse only those whose content or chunking differs from the manifest's."""
         scan = _Scan()
         for entry in iter_corpus_files(corpus_dir):
             doc_id = entry.doc_id
@@ -228,9 +301,16 @@ class Indexer:
                     scan.not_followed.add(doc_id)
                     raise LoaderError(entry.problem)
                 data = read_file(entry.path, self._max_file_bytes)
-                version = version_key(content_hash(data), self._chunk_size, self._chunk_overlap)
+                digest = content_hash(data)
+                version = version_key(digest, self._chunk_size, self._chunk_overlap, centred)
                 old = old_docs.get(doc_id)
-                if old is None or old.version != version:
+                if (
+                    old is not None
+                    and centred
+                    and old.version == version_key(digest, self._chunk_size, self._chunk_overlap)
+                ):
+                    scan.recentre[doc_id] = old.version  # same text, stored before centring
+                if old is None or (old.version != version and doc_id not in scan.recentre):
                     document = parse_document(data, doc_id, self._max_text_chars, self._ocr)
                     scan.changed.append(document)
                     scan.skipped.extend(SkippedFile(f"{doc_id} › {name}", why) for name, why in document.skipped_parts)
@@ -248,6 +328,7 @@ class Indexer:
         version: dict[str, str],
         docs: dict[str, DocumentInfo],
         progress: ProgressCallback,
+        centring: Centring | None = None,
     ) -> tuple[int, int]:
         """Chunk, embed and upsert `documents`; record each in `docs` once all its chunks are stored.
 
@@ -268,7 +349,7 @@ class Indexer:
                 lang=document_language(document),
                 author=document.author,
             )
-        resumed = self._already_stored(pending, version)
+        resumed = self._already_stored(pending, version, docs, centring)
         if resumed:
             log.info("resuming: %d of %d chunk(s) were stored by an interrupted run", len(resumed), len(pending))
             pending = [(doc, chunk) for doc, chunk in pending if (doc.doc_id, chunk.index) not in resumed]
@@ -280,6 +361,8 @@ class Indexer:
             for start in range(0, total, self._store_batch):
                 batch = pending[start : start + self._store_batch]
                 vectors = self._embedder.embed([with_title(doc.title, chunk.text) for doc, chunk in batch])
+                if centring is not None:
+                    vectors = centring.passage_vectors(vectors, [docs[doc.doc_id].lang for doc, _ in batch])
                 if in_flight is not None:
                     in_flight.result()
                 in_flight = writer.submit(
@@ -295,7 +378,11 @@ class Indexer:
         return total, len(resumed)
 
     def _already_stored(
-        self, pending: Sequence[tuple[Document, Chunk]], version: dict[str, str]
+        self,
+        pending: Sequence[tuple[Document, Chunk]],
+        version: dict[str, str],
+        docs: dict[str, DocumentInfo],
+        centring: Centring | None,
     ) -> set[tuple[str, int]]:
         """Chunks an interrupted run already embedded and stored (ids name content and chunking).
 
@@ -308,7 +395,8 @@ class Indexer:
             return set()
         sample_id = min(stored)
         doc, chunk = by_id[sample_id]
-        fresh = self._embedder.embed([with_title(doc.title, chunk.text)])[0]
+        fresh = self._embedder.embed([with_title(doc.title, chunk.text)])
+        fresh = (centring.passage_vectors(fresh, [docs[doc.doc_id].lang]) if centring is not None else fresh)[0]
         kept = self._store.vectors([sample_id])
         if kept.shape != (1, fresh.shape[0]) or _cosine(kept[0], fresh) < _SAME_VECTOR:
             log.warning("chunks left by an interrupted run came from another model; embedding them again")

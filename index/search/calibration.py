@@ -81,10 +81,10 @@ def calibrate(retriever: Retriever, force: bool = False) -> Calibration | None:
     """Derive the bar for the loaded generation and record it in the store's manifest (and the retriever's),
     unless it was derived at a similar corpus size; None when nothing was done."""
     store = retriever.store
-    floor = retriever.config.relevance.min_fused
     recorded = store.read_manifest()  # decided before the chunks are loaded: a run that changed little is free
     if recorded is None or not recorded.docs:
         return None
+    floor = retriever.config.relevance.floor(bool(recorded.centring))
     known = recorded.calibrated_docs
     current = recorded.calibration_version == CALIBRATION_VERSION
     if not force and current and known and abs(len(recorded.docs) - known) <= RECALIBRATE_CHANGE * known:

@@ -33,6 +33,9 @@ class RelevanceRule:
     retriever's `lexical_weight` when every question term is found."""
 
     min_fused: float = 1.2
+    # The same floor on an index centred by language (index/centring.py), whose scores spread wider: what
+    # separated answerable from out-of-corpus questions on the seed article (bench/trust.py, docs/quality.md).
+    centred_floor: float = 2.0
     # How far a passage's document background moves towards that of unrelated questions in the question's
     # own language (0: both languages' average; 1: the question's language alone).
     language_weight: float = 1.0
@@ -42,6 +45,8 @@ class RelevanceRule:
     # A passage in the question's own language must pass the bar the index derived for such passages
     # (Manifest.same_language_bar, when above `min_fused`; index/search/calibration.py).
     calibrated: bool = True
+    # ...and so must a passage in the other language (on a centred index its scores are on the same scale).
+    bar_every_language: bool = False
     # Capitalised everyday words of the question ("Alsace", "Titan", "the Bronx") must stand in the answering
     # document too, as written, in a close spelling or translated (the rare names always must).
     common_anchors: bool = True
@@ -51,6 +56,10 @@ class RelevanceRule:
     # Names are found in a document in a spelling as close as their length allows (lexical.name_cutoff), else
     # one letter off at most (rapidfuzz ratio 85).
     strict_short_names: bool = True
+
+    def floor(self, centred: bool) -> float:
+        """The least a passage must score to answer, on an index centred by language or not."""
+        return self.centred_floor if centred else self.min_fused
 
 
 @lru_cache(maxsize=50_000)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from index.centring import Centring
 from index.embedding import Embedder
 from index.errors import IndexNotBuiltError, IndexOutdatedError
 from index.language import detect_language
@@ -95,6 +96,8 @@ class _Snapshot:
         self.chunks = chunks
         self.positions = {chunk.chunk_id: i for i, chunk in enumerate(chunks)}
         self.doc_of = [str(chunk.metadata["doc_id"]) for chunk in chunks]
+        # How the stored vectors were centred by language; a question is centred the same way.
+        self.centring = Centring.from_json(manifest.centring)
         # Per question language: how similar unrelated questions are, on average, to each language's documents.
         by_language: dict[tuple[str, str], list[float]] = {}
         for info in manifest.docs.values():
@@ -207,7 +210,7 @@ class Retriever:
         passage's score before ranking and the relevance check (a conversation's passages, for a follow-up)."""
         snapshot, language, scored = self._ranked(question, boost)
         decision = self._decision(question, scored[: self.config.candidates], snapshot, language)
-        relevant = bool(scored) and decision >= self.config.relevance.min_fused
+        relevant = bool(scored) and decision >= self.config.relevance.floor(snapshot.centring is not None)
         if threshold and not relevant:
             scored = []
         return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, relevant, decision)
@@ -233,6 +236,8 @@ class Retriever:
         manifest = snapshot.manifest
         language = detect_language(question)
         query = self._embedder.embed_query(question)
+        if snapshot.centring is not None:
+            query = snapshot.centring.question_vector(query, language)
         # Not capped at the snapshot size: orphans of an unfinished re-index may take some of the places.
         dense_hits = self._store.query(query, self.config.candidates)
         # Chunks not in the snapshot (an unfinished re-index, or one newer than our manifest) are skipped.
@@ -290,11 +295,12 @@ class Retriever:
             ranked = [p for p in ranked if naming is None or p.doc_id in naming]
         elif missing_names(question, snapshot.lexical):
             return float("-inf")
-        extra = max(0.0, manifest.same_language_bar - rule.min_fused) if derived and rule.calibrated else 0.0
+        floor = rule.floor(snapshot.centring is not None)
+        extra = max(0.0, manifest.same_language_bar - floor) if derived and rule.calibrated else 0.0
         return max(
             (
                 _against_own_document(p, manifest, language, rule.language_weight)
-                - (extra if language and manifest.docs[p.doc_id].lang == language else 0.0)
+                - (extra if rule.bar_every_language or (language and manifest.docs[p.doc_id].lang == language) else 0.0)
                 for p in ranked
             ),
             default=float("-inf"),

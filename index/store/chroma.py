@@ -199,6 +199,17 @@ class ChromaStore:
 
         return self._call(get) if ids else np.zeros((0, 0), dtype=np.float32)
 
+    def keyed_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vector of each of `ids` that exists, by id."""
+
+        def get(client: Any) -> dict[str, np.ndarray]:
+            result = self._collection(client).get(ids=list(ids), include=["embeddings"])
+            embeddings = result.get("embeddings")
+            rows = np.asarray(embeddings if embeddings is not None else [], dtype=np.float32)
+            return dict(zip(result["ids"], rows))
+
+        return self._call(get) if ids else {}
+
     def stored(self, ids: Sequence[str]) -> set[str]:
         """Which of `ids` are already in the store (the work of an interrupted run, say)."""
 
@@ -337,6 +348,4 @@ def _is_missing_collection(exc: Exception) -> bool:
     """Chroma 1.x raises `NotFoundError` (chromadb.errors) for a collection that is not there; a server of
     another version may only say so in its message."""
     name = type(exc).__name__
-    return name == "NotFoundError" or (
-        "does not exist" in str(exc) and "ollection" in str(exc)
-    )
+    return name == "NotFoundError" or ("does not exist" in str(exc) and "ollection" in str(exc))

@@ -28,6 +28,7 @@ _MANIFEST_KEYS = (
     "same_language_bar",
     "calibrated_docs",
     "calibration_version",
+    "centring",
 )
 
 
@@ -52,6 +53,9 @@ class Manifest:
     calibrated_docs: int = 0
     # The version of the relevance rule the bar was derived under (index/search/calibration.py).
     calibration_version: int = 0
+    # The language means the stored vectors were centred with (index/centring.py, as JSON); "" for an
+    # index whose vectors are the model's own.
+    centring: str = ""
     docs: dict[str, DocumentInfo] = field(default_factory=dict)
 
     @property
@@ -80,6 +84,7 @@ class Manifest:
             same_language_bar=float(metadata.get("same_language_bar", 0.0)),
             calibrated_docs=int(metadata.get("calibrated_docs", 0)),
             calibration_version=int(metadata.get("calibration_version", 0)),
+            centring=str(metadata.get("centring", "")),
             docs=docs,
         )
 

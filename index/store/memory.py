@@ -57,6 +57,9 @@ class MemoryStore:
         found = [self._rows[chunk_id][0] for chunk_id in ids if chunk_id in self._rows]
         return np.vstack(found) if found else np.zeros((0, 0), dtype=np.float32)
 
+    def keyed_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return {chunk_id: self._rows[chunk_id][0] for chunk_id in ids if chunk_id in self._rows}
+
     def stored(self, ids: Sequence[str]) -> set[str]:
         return {chunk_id for chunk_id in ids if chunk_id in self._rows}
 
