@@ -263,9 +263,6 @@ class LiveCorpus:
             if not self.corpus_dir.is_dir():
                 stop.wait(0.5)
                 continue
-            if returned:
-                log.info("the corpus folder %s is back: indexing it", self.corpus_dir)
-                self._reindex(on_change)
             changes_seen = watch(
                 self.corpus_dir,
                 stop_event=stop,
@@ -280,7 +277,11 @@ class LiveCorpus:
                     log.warning("the corpus folder %s is gone: the index answers as it was", self.corpus_dir)
                     returned = True
                     break
-                if changes:
+                if returned:  # indexed once the watch runs: a file written meanwhile is in one or the other
+                    returned = False
+                    log.info("the corpus folder %s is back: indexing it", self.corpus_dir)
+                    self._reindex(on_change)
+                elif changes:
                     log.info("corpus changed (%d file event(s)): re-indexing", len(changes))
                     self._reindex(on_change)
 

@@ -74,7 +74,9 @@ def test_a_passage_found_only_by_meaning_is_cited(corpus: Path) -> None:
     embedder = MeaningEmbedder(CONCEPTS)
     store = _index(corpus, DOCS, embedder)
     # No word of the question is in the zebra document: only the dense side can find it.
-    answer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=0.0)).ask("How fast is a striped horse?")
+    answer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=0.0, centred_floor=0.0)).ask(
+        "How fast is a striped horse?"
+    )
     assert answer.answered and answer.citations[0].doc_id == "zebra.txt"
 
 
@@ -87,7 +89,7 @@ def test_shared_words_lift_a_passage_above_a_slightly_closer_meaning(corpus: Pat
     }
     store = _index(corpus, docs, embedder)
     question = "What is the top speed of a striped horse?"
-    anything = RelevanceRule(min_fused=-99.0)
+    anything = RelevanceRule(min_fused=-99.0, centred_floor=-99.0)
     fused = _answerer(embedder, store, relevance=anything, rerank_weight=0.0, top_k=3).ask(question)
     assert fused.citations[0].doc_id == "both.txt"
     # Dense alone prefers the passage whose meaning is a shade closer, sharing no word with the question.
@@ -100,7 +102,7 @@ def test_the_relevance_floor_refuses_weak_matches_and_lets_strong_ones_through(c
     store = _index(corpus, DOCS, embedder)
     question = "What does the railway timetable list?"
     assert _answerer(embedder, store).ask(question).answered
-    refused = _answerer(embedder, store, relevance=RelevanceRule(min_fused=50.0)).ask(question)
+    refused = _answerer(embedder, store, relevance=RelevanceRule(min_fused=50.0, centred_floor=50.0)).ask(question)
     assert not refused.answered and refused.citations == ()
 
 
@@ -122,7 +124,7 @@ def test_a_passage_is_judged_against_its_own_kind_of_document_not_the_corpus_mix
     zebra, manual = manifest.docs["zebra.txt"].background, manifest.docs["manual-0.txt"].background
     assert zebra is not None and manual is not None and zebra < manifest.similarity_mean < manual
 
-    answerer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=1.6), language_shift=0.0)
+    answerer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=1.6, centred_floor=1.6), language_shift=0.0)
     question = "How fast does a striped horse run?"
     best = answerer.retriever.retrieve(question, 1, threshold=False).passages[0]
     assert best.doc_id == "zebra.txt" and best.score < 1.6  # on the corpus-wide scale, it would be refused
@@ -133,7 +135,7 @@ def test_a_passage_is_judged_against_its_own_kind_of_document_not_the_corpus_mix
 def test_a_name_the_corpus_never_mentions_is_refused(corpus: Path) -> None:
     embedder = HashingEmbedder()
     store = _index(corpus, DOCS, embedder)
-    answerer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=-99.0))
+    answerer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=-99.0, centred_floor=-99.0))
     assert not answerer.ask("What did Museveni say about the railway timetable?").answered
     assert answerer.ask("What did the railway timetable say about the train?").answered
 
