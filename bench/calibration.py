@@ -21,10 +21,10 @@ from bench.trust import FILES, SETS, HidingStore
 from index.answer.answerer import build
 from index.evaluation import EvalQuestion, load_questions
 from index.search.calibration import derive_bar
-from index.search.relevance import RelevanceRule
-from index.search.retriever import RetrievalConfig, Retriever
+from index.search.retriever import Retriever
 from index.settings import Settings
 from index.store.manifest import Manifest
+from index.tuning import RelevanceRule, RetrievalConfig
 
 
 class ShapeStore(HidingStore):

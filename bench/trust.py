@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from index.answer.answerer import AnswerConfig, QuestionAnswerer, build
+from index.answer.answerer import QuestionAnswerer, build
 from index.evaluation import EvalQuestion, EvalReport, evaluate, is_correct, load_questions
-from index.search.relevance import RelevanceRule
-from index.search.retriever import RetrievalConfig, Retriever
+from index.search.retriever import Retriever
 from index.settings import Settings
 from index.store.manifest import Manifest
 from index.store.protocol import StoredChunk, VectorStore
+from index.tuning import AnswerConfig, RelevanceRule, RetrievalConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

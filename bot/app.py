@@ -89,7 +89,7 @@ def quiet_http_logs() -> None:
 def build_application(
     settings: BotSettings,
     answerer: QuestionAnswerer,
-    follow_up_minutes: float = 10.0,
+    follow_up_minutes: float = Settings.model_fields["follow_up_minutes"].default,
     live: LiveCorpus | None = None,
     fetch_link: Callable[[str], Fetched] | None = None,
 ) -> Application:

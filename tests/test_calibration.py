@@ -11,9 +11,9 @@ from corpusbot.render import stats_text
 from index.answer.answerer import QuestionAnswerer
 from index.ingest.indexer import Indexer
 from index.search.calibration import calibrate
-from index.search.relevance import RelevanceRule
-from index.search.retriever import RetrievalConfig, Retriever
+from index.search.retriever import Retriever
 from index.store.memory import MemoryStore
+from index.tuning import RelevanceRule, RetrievalConfig
 from tests.fakes import HashingEmbedder
 
 TOPICS = {

@@ -14,9 +14,10 @@ from index.centring import Centring
 from index.ingest.background import REFERENCE_QUESTIONS
 from index.ingest.centring import MEASURED_TEXTS
 from index.ingest.indexer import Indexer
-from index.search.retriever import RetrievalConfig, Retriever
+from index.search.retriever import Retriever
 from index.store.memory import MemoryStore
 from index.text import with_title
+from index.tuning import RetrievalConfig
 from tests.fakes import HashingEmbedder
 
 ENGLISH = "The alpha reactor was inspected in March by the safety board of the plant."

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from index.answer.answerer import AnswerConfig, QuestionAnswerer
+from index.answer.answerer import QuestionAnswerer
 from index.answer.conversation import Memory, Reading, Turn, follow_up_context, read
 from index.ingest.indexer import Indexer
 from index.models import Answer
 from index.search.retriever import Retriever
 from index.store.memory import MemoryStore
+from index.tuning import AnswerConfig
 from tests.fakes import HashingEmbedder
 
 FOLLOW_UPS = [

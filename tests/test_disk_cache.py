@@ -41,7 +41,8 @@ def test_a_damaged_copy_is_derived_again_and_an_unwritable_folder_only_costs_tim
 def test_the_cached_common_words_answer_as_wordfreq_does() -> None:
     from wordfreq import zipf_frequency
 
-    from index.search.relevance import COMMON_WORD_ZIPF, is_common_word
+    from index.search.relevance import is_common_word
+    from index.tuning import COMMON_WORD_ZIPF
     from tests.conftest import SEED_CORPUS
 
     seed = " ".join(path.read_text(encoding="utf-8") for path in SEED_CORPUS.glob("*.txt"))

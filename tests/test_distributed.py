@@ -10,8 +10,9 @@ import pytest
 from devtools import fake_telegram as tg
 from index.answer.answerer import QuestionAnswerer, build
 from index.errors import StoreUnavailableError
-from index.search.retriever import RetrievalConfig, Retriever
+from index.search.retriever import Retriever
 from index.settings import Settings
+from index.tuning import RetrievalConfig
 from tests.bot_harness import TOKEN, running_bot
 from tests.chroma_server import ChromaServer
 from tests.fakes import HashingEmbedder

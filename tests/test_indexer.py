@@ -182,7 +182,7 @@ def test_the_index_searches_deep_enough_and_older_indexes_are_brought_up_to_it(
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    from index.store.chroma import SEARCH_EF
+    from index.tuning import SEARCH_EF
 
     write(corpus, alpha=ALPHA)
     components = build(settings, embedder=HashingEmbedder())

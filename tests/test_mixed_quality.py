@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from bench.trust import HidingStore
-from index.answer.answerer import AnswerConfig, QuestionAnswerer, build
+from index.answer.answerer import QuestionAnswerer, build
 from index.embedding import Embedder
 from index.evaluation import EvalQuestion, EvalReport, evaluate, is_correct, load_questions
 from index.search.retriever import Retriever
 from index.settings import Settings
+from index.tuning import AnswerConfig
 from tests.conftest import SHARED
 
 FRENCH, ENGLISH = SHARED / "eval-external", SHARED / "eval-english"
@@ -71,12 +72,14 @@ def _report(mixed: dict[str, object], pair: str) -> EvalReport:
 # Measured (this subset, 155 chunks): hit@1/hit@3, refused, false refusals — FR->FR 0.94/1.0, 6/6, 0;
 # EN->FR 0.75/0.81, 6/6, 2; EN->EN 0.81/0.94, 8/8, 1; FR->EN 0.81/0.94, 6/8, 1 (2026-12-06, with the
 # everyday capitalised words and the name closeness of the decision; before: EN->FR 0.81/0.88, 6/6, 1;
-# EN->EN 0.88/1.0, 7/8, 0; FR->EN 0.75/0.88, 4/8, 2). Bars sit a question lower.
+# EN->EN 0.88/1.0, 7/8, 0; FR->EN 0.75/0.88, 4/8, 2). With vectors centred by language (index/centring.py):
+# FR->EN 0.875/0.94, 6/8, 1; EN->EN 0.81/0.94, 7/8, 1; the others unchanged; 3 of 12 left-out questions answered
+# from another document, as before. Bars sit a question lower.
 BARS = {  # pair: (hit@1, hit@3, out-of-corpus questions refused, false refusals at most)
     "FR->FR": (0.875, 0.9375, 5, 1),
     "EN->FR": (0.6875, 0.75, 5, 3),
     "EN->EN": (0.75, 0.875, 7, 2),
-    "FR->EN": (0.75, 0.875, 5, 2),
+    "FR->EN": (0.8125, 0.875, 5, 2),
 }
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.answer.answerer import AnswerConfig, QuestionAnswerer
+from index.answer.answerer import QuestionAnswerer
 from index.ingest.indexer import Indexer
-from index.search.relevance import RelevanceRule
-from index.search.retriever import RetrievalConfig, Retriever
+from index.search.retriever import Retriever
 from index.store.memory import MemoryStore
+from index.tuning import AnswerConfig, RelevanceRule, RetrievalConfig
 from tests.fakes import HashingEmbedder
 
 

@@ -8,8 +8,8 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from bot.settings import BotSettings
-from index.answer.answerer import AnswerConfig
 from index.settings import Settings
+from index.tuning import AnswerConfig
 
 EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 

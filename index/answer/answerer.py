@@ -14,30 +14,17 @@ from index.ingest.ocr import Ocr, PageProgress
 from index.live import LiveCorpus
 from index.models import Answer, IndexStats, Passage, Search
 from index.search.calibration import Calibration, calibrate
-from index.search.retriever import RetrievalConfig, Retriever
+from index.search.retriever import Retriever
 from index.settings import Settings
 from index.store.chroma import ChromaStore
 from index.store.protocol import VectorStore
 from index.text import clean_question, sentence_case
+from index.tuning import AnswerConfig, RetrievalConfig
 from index.uploads import UploadJournal
 
 if TYPE_CHECKING:
     from index.ingest.feeds import FeedPoller
     from index.ingest.web import Fetched
-
-
-@dataclass(frozen=True)
-class AnswerConfig:
-    """How many passages to cite, how many sentences to quote, and how far answer cues rerank."""
-
-    top_k: int = Settings.model_fields["top_k"].default  # one source of defaults: the settings
-    max_sentences: int = Settings.model_fields["answer_sentences"].default
-    rerank_pool: int = 5
-    rerank_weight: float = 0.25
-    # A follow-up prefers what the conversation is about, on the score's scale (standard deviations of
-    # the dense background): the documents the previous answer cited, and more its passages (1 / rank).
-    follow_up_doc_boost: float = 0.5
-    follow_up_passage_boost: float = 1.0
 
 
 class QuestionAnswerer:

@@ -14,9 +14,8 @@ import numpy as np
 
 from index.centring import Centring
 from index.embedding import Embedder
+from index.tuning import CENTRING_WEIGHT
 
-# The share of each language's mean taken out (1.0 costs native questions: FR->FR 0.715 -> 0.65).
-WEIGHT = 0.5
 # Everyday sentences, each written in both languages (same meaning, so their difference is the language).
 PARALLEL_SENTENCES = (
     (
@@ -178,7 +177,7 @@ PARALLEL_QUESTIONS = (
 )
 
 
-def measure(embedder: Embedder, weight: float = WEIGHT) -> Centring:
+def measure(embedder: Embedder, weight: float = CENTRING_WEIGHT) -> Centring:
     """The language means of `embedder`: the parallel sentences as passages, the parallel questions as
     questions (a hundred short texts: a second or two, once per index)."""
     passages = {

@@ -19,6 +19,7 @@ import httpx
 from index.errors import FetchError
 from index.ingest.html import decode_html, extract_article
 from index.ingest.loaders import SUPPORTED_SUFFIXES
+from index.settings import Settings
 
 _REDIRECTS = 5
 _USER_AGENT = "corpusbot/0.1 (+document question answering; fetches pages it is given)"
@@ -94,7 +95,11 @@ def fetch(
     raise FetchError(f"too many redirects (more than {_REDIRECTS})")
 
 
-def default_fetcher(allow_private: bool, timeout: float = 20.0, max_mb: float = 10.0) -> Callable[[str], Fetched]:
+def default_fetcher(
+    allow_private: bool,
+    timeout: float = Settings.model_fields["fetch_timeout"].default,
+    max_mb: float = Settings.model_fields["fetch_max_mb"].default,
+) -> Callable[[str], Fetched]:
     """`fetch` with its limits bound (the defaults are FETCH_TIMEOUT's and FETCH_MAX_MB's)."""
     return functools.partial(fetch, timeout=timeout, max_bytes=int(max_mb * 1e6), allow_private=allow_private)
 

@@ -11,23 +11,10 @@ from dataclasses import dataclass, replace
 
 from index.search.retriever import Retriever
 from index.sentences import split_sentences
+from index.tuning import HIDDEN_SHARE, PRESENT_SHARE, PROBE_WORDS, PROBES, RECALIBRATE_CHANGE
 
 log = logging.getLogger(__name__)
 
-# Measured on the mixed dev index and corpora carved out of it (306, 156 FR, 150 EN, 40 and 10 documents)
-# and the seed (bench/calibration.py, bench/trust.py): a window of this many words of one of the index's own sentences
-# is a question whose answer is in the index; asked without its document, it is the nearest thing to a
-# question about a document the corpus does not hold.
-PROBE_WORDS = 10
-PROBES = 60
-# The bar: at most this share of the lowest decile of "document left out" probe scores (what questions
-# about absent documents reach)...
-HIDDEN_SHARE = 0.9
-# ...and never above this share of the lowest decile of "document present" probe scores (so that a corpus
-# of near-duplicates cannot raise it over the questions it answers).
-PRESENT_SHARE = 0.8
-# Derived again when the number of documents has changed by this share since it last was.
-RECALIBRATE_CHANGE = 0.1
 # Raised when the rule the probes are scored with changes (what the names of a question must find in the
 # answering document, say): an index derived under another version derives its bar again.
 CALIBRATION_VERSION = 2

@@ -14,9 +14,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from index.text import STEMMED, content_words, has_digit, spellings, stemming_of, terms
-
-K1 = 1.2
-B = 0.75
+from index.tuning import BM25_B as B
+from index.tuning import BM25_K1 as K1
+from index.tuning import FUZZY_RATIO, NAME_RATIO, SHORT_NAME_RATIOS
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class LexicalIndex:
     def __init__(
         self,
         texts: Iterable[str],
-        fuzzy_cutoff: float = 80.0,
+        fuzzy_cutoff: float = FUZZY_RATIO,
         bridge: Mapping[str, frozenset[str]] | None = None,
         bridge_weight: float = 0.5,
         languages: Iterable[str] | None = None,
@@ -119,11 +119,11 @@ class LexicalIndex:
             near.extend(self._buckets.get((term[0], length), ()))
         return near
 
-    def knows(self, word: str, cutoff: float = 85.0) -> bool:
+    def knows(self, word: str, cutoff: float = NAME_RATIO) -> bool:
         """Whether the corpus has a folded word or a close spelling of it (stricter than query expansion)."""
         return any(len(term) < 3 for term in self.terms_of(word)) or self.chunks_with(word, cutoff).size > 0
 
-    def chunks_with(self, word: str, cutoff: float | None = 85.0, translated: bool = False) -> np.ndarray:
+    def chunks_with(self, word: str, cutoff: float | None = NAME_RATIO, translated: bool = False) -> np.ndarray:
         """The positions of the chunks that hold a folded word's terms or a close spelling of them (or, when
         `translated`, one of its translations). With no `cutoff`, how close depends on the shorter term's
         length (`name_cutoff`): one letter off is another word in a short one ("trim" is not "tri")."""
@@ -138,7 +138,7 @@ class LexicalIndex:
                     term,
                     self._spellings_near(term),
                     scorer=fuzz.ratio,
-                    score_cutoff=85.0 if cutoff is None else cutoff,
+                    score_cutoff=NAME_RATIO if cutoff is None else cutoff,
                     limit=None,
                 )
                 found.extend(
@@ -212,7 +212,7 @@ class LexicalIndex:
 def name_cutoff(term: str) -> float:
     """How alike (rapidfuzz ratio) another term must be to count as a spelling of name `term`: exactly for
     up to 4 letters, one letter off from 8 on (transliterations are folded by `skeleton` already)."""
-    return 100.0 if len(term) <= 4 else 90.0 if len(term) <= 7 else 85.0
+    return next((ratio for longest, ratio in SHORT_NAME_RATIOS if len(term) <= longest), NAME_RATIO)
 
 
 def _transliterated(a: str, b: str) -> bool:

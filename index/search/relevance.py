@@ -6,60 +6,16 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 
 from index.disk_cache import cached_json
 from index.search.lexical import LexicalIndex
 from index.text import STOPWORDS, words
+from index.tuning import COMMON_WORD_ZIPF, NAME_RATIO, RelevanceRule
 
 # A word written with a capital letter that does not start the question (or a sentence in it).
 _CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![\w-])([^\W\d_][\w-]*)")
-
-
-# A capitalised word this common in everyday English or French (Zipf scale: 3 = once per million
-# words) is no rare name: "Russian", "February", "Western" are translated rather than found as such
-# in a corpus in the other language.
-COMMON_WORD_ZIPF = 3.5
-
-
-@dataclass(frozen=True)
-class RelevanceRule:
-    """When the best passage counts as relevant, on the index's own similarity scale.
-
-    Scores are in standard deviations above how similar everyday unrelated questions are to the
-    corpus (measured at index time, kept in the manifest); the lexical side adds up to the
-    retriever's `lexical_weight` when every question term is found."""
-
-    min_fused: float = 1.2
-    # The same floor on an index centred by language (index/centring.py), whose scores spread wider: what
-    # separated answerable from out-of-corpus questions on the seed article (bench/trust.py, docs/quality.md).
-    centred_floor: float = 2.0
-    # How far a passage's document background moves towards that of unrelated questions in the question's
-    # own language (0: both languages' average; 1: the question's language alone).
-    language_weight: float = 1.0
-    # The names of the question must all stand in the document of the passage that answers, not just
-    # somewhere in the corpus.
-    grounded_names: bool = True
-    # A passage in the question's own language must pass the bar the index derived for such passages
-    # (Manifest.same_language_bar, when above `min_fused`; index/search/calibration.py).
-    calibrated: bool = True
-    # ...and so must a passage in the other language (on a centred index its scores are on the same scale).
-    bar_every_language: bool = False
-    # Capitalised everyday words of the question ("Alsace", "Titan", "the Bronx") must stand in the answering
-    # document too, as written, in a close spelling or translated (the rare names always must).
-    common_anchors: bool = True
-    # ...up to this everyday frequency (Zipf): "Terre", "New", "Canada" are too common to be what a question
-    # is about, and are often written otherwise in the answering text ("Canadian", "England").
-    anchor_zipf_max: float = 4.5
-    # Names are found in a document in a spelling as close as their length allows (lexical.name_cutoff), else
-    # one letter off at most (rapidfuzz ratio 85).
-    strict_short_names: bool = True
-
-    def floor(self, centred: bool) -> float:
-        """The least a passage must score to answer, on an index centred by language or not."""
-        return self.centred_floor if centred else self.min_fused
 
 
 @lru_cache(maxsize=50_000)
@@ -149,7 +105,7 @@ def documents_naming(
     lexical: LexicalIndex,
     doc_of: Sequence[str],
     translatable: Sequence[str] = (),
-    cutoff: float | None = 85.0,
+    cutoff: float | None = NAME_RATIO,
 ) -> set[str] | None:
     """The documents that hold every one of `names` (in a close spelling: `cutoff`, None for one by length)
     and every one of `translatable` (in a close spelling or translated), None when there are neither."""

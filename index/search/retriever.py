@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from index.centring import Centring
@@ -16,35 +16,14 @@ from index.language import detect_language
 from index.models import DocumentInfo, Passage
 from index.search.bridge import load_bridge
 from index.search.lexical import LexicalIndex
-from index.search.relevance import RelevanceRule, capitalised_words, documents_naming, missing_names
+from index.search.relevance import capitalised_words, documents_naming, missing_names
 from index.search.relevance import prepare as prepare_relevance
 from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.store.protocol import StoredChunk, VectorStore
 from index.text import with_title
+from index.tuning import NAME_RATIO, RetrievalConfig
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RetrievalConfig:
-    """How dense and lexical evidence are weighed, and when a passage counts as relevant.
-
-    Dense similarities are put on the index's own scale first: standard deviations above how similar
-    everyday unrelated questions are to the corpus's chunks (measured at index time, kept in the
-    manifest), so the weights below hold for any model and any corpus."""
-
-    candidates: int = 50
-    lexical_weight: float = 4.0
-    relevance: RelevanceRule = field(default_factory=RelevanceRule)
-    refresh_seconds: float = 30.0
-    # A model pulls a question towards texts in its own language. A dense similarity is counted from how
-    # similar unrelated questions in the question's language are to documents in each language, moved
-    # this share of the way from the corpus-wide level (0: one level for all; measured in bench/trust.py).
-    language_shift: float = 0.5
-    # Query words also stand for their translations (index/search/bridge.py), at this weight; 0: off.
-    bridge_weight: float = 0.3
-    # Each document's text is stemmed by its own language's Snowball rules (False: all by the French ones).
-    stem_by_language: bool = True
 
 
 def passage_from(
@@ -290,7 +269,7 @@ class Retriever:
         if rule.grounded_names:
             names, everyday = capitalised_words(question, rule.anchor_zipf_max)
             translatable = everyday if rule.common_anchors else ()
-            cutoff = None if rule.strict_short_names else 85.0
+            cutoff = None if rule.strict_short_names else NAME_RATIO
             naming = documents_naming(names, snapshot.lexical, snapshot.doc_of, translatable, cutoff)
             ranked = [p for p in ranked if naming is None or p.doc_id in naming]
         elif missing_names(question, snapshot.lexical):
