@@ -14,6 +14,8 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# The first wait before a failed Bot API call is tried again (doubled each time): 0.5, 1, 2 s.
+RETRY_BACKOFF = 0.5
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -25,7 +27,7 @@ def is_transport_error(error: object) -> bool:
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
 
 
-async def with_retry(call: Callable[[], Awaitable[T]], attempts: int = 4, backoff: float = 0.5) -> T:
+async def with_retry(call: Callable[[], Awaitable[T]], attempts: int = 4, backoff: float | None = None) -> T:
     """Run a Bot API call, retrying what is safe to retry.
 
     Flood control (429) is waited out. Errors where Telegram did not take the request (5xx, refused or
@@ -42,7 +44,7 @@ async def with_retry(call: Callable[[], Awaitable[T]], attempts: int = 4, backof
         except NetworkError as exc:
             if not is_transport_error(exc) or isinstance(exc, TimedOut):
                 raise
-            wait = backoff * 2**attempt
+            wait = (RETRY_BACKOFF if backoff is None else backoff) * 2**attempt
             log.warning("Bot API call failed (%s): retrying in %.1f s", exc, wait)
             await asyncio.sleep(wait)
     return await call()

@@ -12,6 +12,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
+from bot import sending
 from bot.app import build_application
 from bot.settings import BotSettings
 from devtools import fake_telegram as tg
@@ -73,9 +74,11 @@ async def running_bot(
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0.0, timeout=0, allowed_updates=Update.ALL_TYPES)
+        backoff, sending.RETRY_BACKOFF = sending.RETRY_BACKOFF, 0.01  # retries are counted here, not waited for
         try:
             yield running
         finally:
+            sending.RETRY_BACKOFF = backoff
             await app.updater.stop()
             await app.stop()
     await api.stop()

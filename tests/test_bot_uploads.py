@@ -137,7 +137,7 @@ async def test_failed_downloads_say_so_and_add_nothing(
         assert "Not added" in reply.params["text"] and "Nothing was added" in reply.params["text"]
 
         slow = bot.api.add_file(b"The omega lab opened.", "slow.txt")
-        bot.api.delay_next("download", 3.0)
+        bot.api.delay_next("download", 1.6)  # longer than the 1 s timeout
         reply = await bot.reply_to(tg.document(slow, "slow.txt", 21, ADMIN), ADMIN)
         assert "did not send the file in time" in reply.params["text"]
 
