@@ -34,6 +34,7 @@ def _env(corpus: Path, index_dir: Path, api: tg.FakeBotAPI) -> dict[str, str]:
         "TELEGRAM_API_BASE_URL": api.base_url,
         "ADMIN_USER_IDS": str(ADMIN),
         "SHORTCUTS_FILE": "",
+        "RATE_LIMIT_PER_MINUTE": "0",  # the tests ask again until answered; the rate limit has its own tests
     }
 
 
@@ -82,7 +83,7 @@ async def test_serve_follows_a_rename_and_tells_an_upload_sender_after_a_kill(tm
             deadline = time.monotonic() + 60
             while "inspections.txt" not in (text := await _ask(api, "/docs", 702)):
                 assert time.monotonic() < deadline, text
-                await asyncio.sleep(2.0)  # each /docs counts against the rate limit the question must pass
+                await asyncio.sleep(0.5)
             assert "reactor.txt" not in text and "Bergstrom" in await _ask(api, "Who inspected the alpha reactor?", 702)
             (corpus / "notes.txt").write_text("The beta bridge was painted blue in May.", encoding="utf-8")
             while "blue" not in (text := await _ask(api, "What colour was the beta bridge painted?", 703)):
