@@ -89,7 +89,7 @@ def main() -> None:
         store = ShapeStore(components.store, carved)
         calibration = derive_bar(
             Retriever(components.embedder, store),
-            RelevanceRule().floor(bool(components.store.read_manifest().centring)),
+            RelevanceRule().floor(manifest.centred),
         )  # type: ignore[arg-type]
         store.bar = calibration.bar
         row: dict[str, Any] = {"shape": name, "documents": len(present), "bar": round(calibration.bar, 2)}

@@ -59,7 +59,7 @@ def test_the_derived_bar_is_recorded_and_counts_only_for_passages_in_the_questio
     assert calibration is not None and calibration.probes > 20
     manifest = store.read_manifest()
     assert manifest is not None and manifest.calibrated_docs == 4 and manifest.same_language_bar == calibration.bar
-    extra = calibration.bar - RelevanceRule().floor(bool(manifest.centring))
+    extra = calibration.bar - RelevanceRule().floor(manifest.centred)
     assert extra > 0.5  # near-duplicate documents: questions about one are nearly answered by the others
     stats = QuestionAnswerer(retriever).stats()  # what `corpusbot stats` and the bot's /stats show
     assert stats.bar_derived and stats.relevance_bar == pytest.approx(calibration.bar)
@@ -81,7 +81,7 @@ def test_one_document_derives_nothing_and_the_floor_applies(corpus: Path) -> Non
     manifest = store.read_manifest()
     assert manifest is not None and manifest.same_language_bar == 0.0
     stats = QuestionAnswerer(Retriever(embedder, store)).stats()
-    assert not stats.bar_derived and stats.relevance_bar == RelevanceRule().floor(bool(manifest.centring))
+    assert not stats.bar_derived and stats.relevance_bar == RelevanceRule().floor(manifest.centred)
 
 
 def test_derived_again_only_when_the_corpus_changed_by_a_tenth(corpus: Path) -> None:

@@ -124,7 +124,7 @@ class QuestionAnswerer:
 
     def stats(self) -> IndexStats:
         manifest = self.retriever.described()
-        floor = self.retriever.config.relevance.floor(bool(manifest.centring))
+        floor = self.retriever.config.relevance.floor(manifest.centred)
         return IndexStats(
             documents=len(manifest.docs),
             chunks=sum(info.chunks for info in manifest.docs.values()),

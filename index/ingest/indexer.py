@@ -137,7 +137,7 @@ class Indexer:
         previous = self._store.read_manifest()
         check_model(previous, self._embedder)
         centring = self._centring(previous)
-        newly_centred = centring is not None and previous is not None and not previous.centring
+        newly_centred = centring is not None and previous is not None and not previous.centred
         old_docs = previous.docs if previous else {}
         scan = self._scan(corpus_dir, old_docs, centred=centring is not None)
         changed = scan.changed
@@ -242,7 +242,7 @@ class Indexer:
     def _centring(self, previous: Manifest | None) -> Centring | None:
         """The centring of the index: as recorded, else (a new index, or one stored before centring) this
         model's language means when centring is on."""
-        if previous is not None and previous.centring:
+        if previous is not None and previous.centred:
             if self._recorded is None or self._recorded[0] != previous.centring:  # parsed once, not every commit
                 self._recorded = (previous.centring, Centring.from_json(previous.centring))
             return self._recorded[1]
@@ -258,24 +258,23 @@ class Indexer:
         """Store the vectors of documents indexed before centring again, centred, under their new version (no
         re-embedding: the stored vectors are the model's own). The old ones serve until the manifest commits;
         an interrupted run resumes with what it had copied."""
-        pending = [
-            chunk
-            for chunk in self._store.iter_chunks()
-            if recentre.get(str(chunk.metadata.get("doc_id"))) == chunk.metadata.get("version")
-        ]
-        new_ids = {chunk.chunk_id: _moved(chunk.chunk_id, version[str(chunk.metadata["doc_id"])]) for chunk in pending}
+        old = ((str(chunk.metadata.get("doc_id")), chunk) for chunk in self._store.iter_chunks())
+        pending = [(doc_id, chunk) for doc_id, chunk in old if recentre.get(doc_id) == chunk.metadata.get("version")]
+        new_ids = {chunk.chunk_id: _moved(chunk.chunk_id, version[doc_id]) for doc_id, chunk in pending}
         done = self._store.stored(list(new_ids.values()))
-        pending = [chunk for chunk in pending if new_ids[chunk.chunk_id] not in done]
+        pending = [(doc_id, chunk) for doc_id, chunk in pending if new_ids[chunk.chunk_id] not in done]
         for start in range(0, len(pending), self._store_batch):
-            batch = pending[start : start + self._store_batch]
-            stored = self._store.keyed_vectors([chunk.chunk_id for chunk in batch])
-            batch = [chunk for chunk in batch if chunk.chunk_id in stored]
-            languages = [docs[str(chunk.metadata["doc_id"])].lang for chunk in batch]
+            window = pending[start : start + self._store_batch]
+            stored = self._store.keyed_vectors([chunk.chunk_id for _, chunk in window])
+            batch = [(doc_id, chunk) for doc_id, chunk in window if chunk.chunk_id in stored]
             self._store.upsert(
-                [new_ids[chunk.chunk_id] for chunk in batch],
-                centring.passage_vectors(np.vstack([stored[chunk.chunk_id] for chunk in batch]), languages),
-                [chunk.text for chunk in batch],
-                [{**chunk.metadata, "version": version[str(chunk.metadata["doc_id"])]} for chunk in batch],
+                [new_ids[chunk.chunk_id] for _, chunk in batch],
+                centring.passage_vectors(
+                    np.vstack([stored[chunk.chunk_id] for _, chunk in batch]),
+                    [docs[doc_id].lang for doc_id, _ in batch],
+                ),
+                [chunk.text for _, chunk in batch],
+                [{**chunk.metadata, "version": version[doc_id]} for doc_id, chunk in batch],
             )
         for doc_id in recentre:
             docs[doc_id] = replace(docs[doc_id], version=version[doc_id], background=None, backgrounds={})

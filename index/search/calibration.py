@@ -71,7 +71,7 @@ def calibrate(retriever: Retriever, force: bool = False) -> Calibration | None:
     recorded = store.read_manifest()  # decided before the chunks are loaded: a run that changed little is free
     if recorded is None or not recorded.docs:
         return None
-    floor = retriever.config.relevance.floor(bool(recorded.centring))
+    floor = retriever.config.relevance.floor(recorded.centred)
     known = recorded.calibrated_docs
     current = recorded.calibration_version == CALIBRATION_VERSION
     if not force and current and known and abs(len(recorded.docs) - known) <= RECALIBRATE_CHANGE * known:

@@ -189,7 +189,7 @@ class Retriever:
         passage's score before ranking and the relevance check (a conversation's passages, for a follow-up)."""
         snapshot, language, scored = self._ranked(question, boost)
         decision = self._decision(question, scored[: self.config.candidates], snapshot, language)
-        relevant = bool(scored) and decision >= self.config.relevance.floor(snapshot.centring is not None)
+        relevant = bool(scored) and decision >= self.config.relevance.floor(snapshot.manifest.centred)
         if threshold and not relevant:
             scored = []
         return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, relevant, decision)
@@ -274,7 +274,7 @@ class Retriever:
             ranked = [p for p in ranked if naming is None or p.doc_id in naming]
         elif missing_names(question, snapshot.lexical):
             return float("-inf")
-        floor = rule.floor(snapshot.centring is not None)
+        floor = rule.floor(manifest.centred)
         extra = max(0.0, manifest.same_language_bar - floor) if derived and rule.calibrated else 0.0
         return max(
             (

@@ -188,13 +188,8 @@ class ChromaStore:
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of `ids` (those that exist), in no particular order."""
-
-        def get(client: Any) -> np.ndarray:
-            result = self._collection(client).get(ids=list(ids), include=["embeddings"])
-            embeddings = result.get("embeddings")
-            return np.asarray(embeddings if embeddings is not None else [], dtype=np.float32)
-
-        return self._call(get) if ids else np.zeros((0, 0), dtype=np.float32)
+        found = list(self.keyed_vectors(ids).values())
+        return np.vstack(found) if found else np.zeros((0, 0), dtype=np.float32)
 
     def keyed_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vector of each of `ids` that exists, by id."""

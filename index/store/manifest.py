@@ -59,6 +59,11 @@ class Manifest:
     docs: dict[str, DocumentInfo] = field(default_factory=dict)
 
     @property
+    def centred(self) -> bool:
+        """Whether the stored vectors are centred by language (scores then spread wider: another floor)."""
+        return bool(self.centring)
+
+    @property
     def live_versions(self) -> frozenset[str]:
         return frozenset(info.version for info in self.docs.values())
 

@@ -54,7 +54,7 @@ class MemoryStore:
             self._rows[chunk_id] = (unit, StoredChunk(chunk_id, text, dict(metadata)))
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
-        found = [self._rows[chunk_id][0] for chunk_id in ids if chunk_id in self._rows]
+        found = list(self.keyed_vectors(ids).values())
         return np.vstack(found) if found else np.zeros((0, 0), dtype=np.float32)
 
     def keyed_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
