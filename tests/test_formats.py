@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,15 @@ from tests import format_files
 from tests.fakes import HashingEmbedder
 
 # CI installs Tesseract (.ci/run sets CORPUSBOT_REQUIRE_OCR): there the OCR tests must run, not skip.
-needs_tesseract = pytest.mark.skipif(
+_tesseract_installed = pytest.mark.skipif(
     shutil.which("tesseract") is None and not os.environ.get("CORPUSBOT_REQUIRE_OCR"),
     reason="Tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng)",
 )
+
+
+def needs_tesseract(test: Callable[..., None]) -> Callable[..., None]:
+    """An OCR test: it runs the Tesseract program (a separate process, seconds a page), so not in test-fast."""
+    return pytest.mark.subprocess(_tesseract_installed(test))  # type: ignore[no-any-return]
 
 
 def index_folder(corpus: Path, ocr: Ocr | None = None) -> tuple[QuestionAnswerer, object]:

@@ -110,19 +110,19 @@ def test_bad_files_are_reported_and_the_rest_loaded(corpus: Path) -> None:
 def test_a_pdf_that_inflates_to_too_much_text_is_skipped_with_its_figures(settings: Settings, corpus: Path) -> None:
     """A small PDF whose compressed stream holds megabytes of text would take hours to embed."""
     line = "The quick brown fox jumps over the lazy dog again and again."
-    bomb = minimal_pdf([line], repeat=10_000)  # ~20 kB on disk, ~0.6 MB of text
-    assert len(bomb) < 30_000
-    with pytest.raises(LoaderError, match=r"too much content: 0\.9\d MB from a 0\.0\d+ MB file \(limit 0\.2 MB\)"):
-        parse_document(bomb, "bomb.pdf", max_chars=200_000)  # refused before extracting its text
-    with pytest.raises(LoaderError, match=r"too much text: 0\.6 MB from a 0\.0\d+ MB file \(limit 0\.5 MB\)"):
-        parse_document(bomb, "bomb.pdf", max_chars=500_000)
-    assert len(parse_document(bomb, "bomb.pdf", max_chars=700_000).text) == 600_000  # within the limit: read
+    bomb = minimal_pdf([line], repeat=2_000)  # ~1 kB on disk, 0.12 MB of text: a ratio of 90 to 1
+    assert len(bomb) < 2_000
+    with pytest.raises(LoaderError, match=r"too much content: 0\.18\d MB from a 0\.00\d+ MB file \(limit 0\.04 MB\)"):
+        parse_document(bomb, "bomb.pdf", max_chars=40_000)  # refused before extracting its text
+    with pytest.raises(LoaderError, match=r"too much text: 0\.12 MB from a 0\.00\d+ MB file \(limit 0\.1 MB\)"):
+        parse_document(bomb, "bomb.pdf", max_chars=100_000)
+    assert len(parse_document(bomb, "bomb.pdf", max_chars=150_000).text) == 120_000  # within the limit: read
 
     (corpus / "bomb.pdf").write_bytes(bomb)
-    (corpus / "long.txt").write_text("word " * 120_000, encoding="utf-8")
+    (corpus / "long.txt").write_text("word " * 24_000, encoding="utf-8")
     (corpus / "note.txt").write_text("The alpha reactor was inspected in March.", encoding="utf-8")
-    limited = Settings(_env_file=None, corpus_dir=corpus, index_dir=settings.index_dir, max_text_mb=0.5)  # type: ignore[call-arg]
+    limited = Settings(_env_file=None, corpus_dir=corpus, index_dir=settings.index_dir, max_text_mb=0.1)  # type: ignore[call-arg]
     report = build(limited, embedder=HashingEmbedder()).indexer().run(corpus)
     reasons = {s.path: s.reason for s in report.skipped}
     assert report.added == ("note.txt",) and set(reasons) == {"bomb.pdf", "long.txt"}
-    assert reasons["long.txt"].startswith("too much text: 0.6 MB from a 0.6 MB file")
+    assert reasons["long.txt"].startswith("too much text: 0.12 MB from a 0.12 MB file")
