@@ -31,10 +31,15 @@ class ShapeStore(HidingStore):
     """A corpus carved out of an index, answering with the bar derived for that corpus."""
 
     bar = 0.0
+    other_bar = 0.0
 
     def read_manifest(self) -> Manifest | None:
         manifest = super().read_manifest()
-        return None if manifest is None else replace(manifest, same_language_bar=self.bar)
+        return (
+            None
+            if manifest is None
+            else replace(manifest, same_language_bar=self.bar, other_language_bar=self.other_bar)
+        )
 
 
 def _shapes(docs: list[str], lang: dict[str, str]) -> dict[str, set[str]]:
@@ -91,8 +96,13 @@ def main() -> None:
             Retriever(components.embedder, store),
             RelevanceRule().floor(manifest.centred),
         )  # type: ignore[arg-type]
-        store.bar = calibration.bar
-        row: dict[str, Any] = {"shape": name, "documents": len(present), "bar": round(calibration.bar, 2)}
+        store.bar, store.other_bar = calibration.bar, calibration.other_bar
+        row: dict[str, Any] = {
+            "shape": name,
+            "documents": len(present),
+            "bar": round(calibration.bar, 2),
+            "other bar": round(calibration.other_bar, 2),
+        }
         for label, calibrated in (("derived", True), ("floor", False)):
             config = RetrievalConfig(relevance=RelevanceRule(calibrated=calibrated))
             counts = _rates(Retriever(components.embedder, store, config), questions, carved)  # type: ignore[arg-type]
@@ -100,7 +110,7 @@ def main() -> None:
             for fold in range(args.folds):
                 hidden = set(random.Random(fold).sample(present, max(1, round(0.1 * len(present)))))
                 fold_store = ShapeStore(components.store, carved | hidden)
-                fold_store.bar = calibration.bar
+                fold_store.bar, fold_store.other_bar = calibration.bar, calibration.other_bar
                 fold_retriever = Retriever(components.embedder, fold_store, config)  # type: ignore[arg-type]
                 for asked_questions in questions.values():
                     for question in asked_questions:

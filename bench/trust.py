@@ -69,7 +69,8 @@ VARIANTS = {
     "shift 1 + bridge 0.5": RetrievalConfig(language_shift=1.0, bridge_weight=0.5),
     # On an index centred by language (index/centring.py), how much of the per-language background is left to move.
     "no shift": RetrievalConfig(language_shift=0.0),
-    "bar for every language": RetrievalConfig(relevance=RelevanceRule(bar_every_language=True)),
+    # passages in the other language than the question's judged against the floor alone
+    "same-language bar only": RetrievalConfig(relevance=RelevanceRule(other_language_bar=False)),
     "shift 1 + bridge 0.3": RetrievalConfig(language_shift=1.0),
 }
 

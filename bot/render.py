@@ -199,7 +199,9 @@ def stats_message(stats: IndexStats) -> str:
         f"Model: <code>{escape(stats.model)}</code> ({stats.dimension} dimensions)\n"
         f"Chunks: {stats.chunk_size} characters, overlap {stats.chunk_overlap}\n"
         f"Store: {escape(stats.store)}\n"
-        f"Relevance bar: {stats.relevance_bar:.2f}" + (" (derived by this index)" if stats.bar_derived else "")
+        f"Relevance bar: {stats.relevance_bar:.2f}"
+        + (" (derived by this index)" if stats.bar_derived else "")
+        + f", {stats.other_language_bar:.2f} across languages"
     )
 
 

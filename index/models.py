@@ -233,3 +233,5 @@ class IndexStats:
     # it (index/search/calibration.py) or it is the rule's floor (too few documents to derive one).
     relevance_bar: float = 0.0
     bar_derived: bool = False
+    # The bar for a passage in the other language than the question's (the floor when not derived).
+    other_language_bar: float = 0.0

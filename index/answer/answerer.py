@@ -136,6 +136,7 @@ class QuestionAnswerer:
             docs=tuple(sorted(manifest.docs.values(), key=lambda d: (d.date, d.title), reverse=True)),
             relevance_bar=max(floor, manifest.same_language_bar),
             bar_derived=manifest.same_language_bar > floor,
+            other_language_bar=max(floor, manifest.other_language_bar),
         )
 
 

@@ -183,6 +183,7 @@ class Indexer:
                 # kept until index/search/calibration.py derives it again for this generation (at once
                 # when the vectors were centred: a bar derived on other vectors does not hold)
                 same_language_bar=previous.same_language_bar if previous and not newly_centred else 0.0,
+                other_language_bar=previous.other_language_bar if previous and not newly_centred else 0.0,
                 calibrated_docs=previous.calibrated_docs if previous and not newly_centred else 0,
                 calibration_version=previous.calibration_version if previous and not newly_centred else 0,
                 centring=centring.to_json() if centring else "",

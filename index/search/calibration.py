@@ -1,5 +1,6 @@
-"""The relevance bar an index derives for itself: questions made from its own passages, asked with and
-without the document they come from, say how high a passage in the question's language must score."""
+"""The relevance bars an index derives for itself: questions made from its own passages, asked with and
+without the document they come from, say how high a passage in the question's language, and one in the
+other language, must score."""
 
 from __future__ import annotations
 
@@ -11,29 +12,40 @@ from dataclasses import dataclass, replace
 
 from index.search.retriever import Retriever
 from index.sentences import split_sentences
-from index.tuning import HIDDEN_SHARE, PRESENT_SHARE, PROBE_WORDS, PROBES, RECALIBRATE_CHANGE
+from index.tuning import HIDDEN_QUANTILE, PRESENT_SHARE, PROBE_WORDS, PROBES, RECALIBRATE_CHANGE
 
 log = logging.getLogger(__name__)
 
 # Raised when the rule the probes are scored with changes (what the names of a question must find in the
 # answering document, say): an index derived under another version derives its bar again.
-CALIBRATION_VERSION = 2
+CALIBRATION_VERSION = 3
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """What the probes found: the derived bar (0 when there is too little to derive it from)."""
+    """What the probes found: the derived bars for passages in the question's language and in the other one
+    (0 when there is too little to derive one from), and the probe scores they come from."""
 
     bar: float
+    other_bar: float
     probes: int
     present_decile: float
-    absent_decile: float
+    absent_quantile: float
+    other_absent_quantile: float
     seconds: float
 
 
-def derive_bar(retriever: Retriever, floor: float, probes: int = PROBES) -> Calibration:
+def derive_bar(
+    retriever: Retriever,
+    floor: float,
+    probes: int = PROBES,
+    hidden_quantile: float = HIDDEN_QUANTILE,
+    present_share: float = PRESENT_SHARE,
+) -> Calibration:
     """Ask `probes` questions made from the loaded index's own sentences (of documents in English or
-    French, asked in their document's language) and derive the same-language bar from their scores."""
+    French, asked in their document's language) and derive both bars from their scores: what questions
+    about a document the index lacks reach on the passages of each language, never above what most
+    questions about a document it holds reach."""
     started = time.perf_counter()
     manifest = retriever.manifest
     by_doc: dict[str, list[str]] = {}
@@ -41,27 +53,42 @@ def derive_bar(retriever: Retriever, floor: float, probes: int = PROBES) -> Cali
         if manifest.docs[doc_id].lang in ("en", "fr"):
             by_doc.setdefault(doc_id, []).append(text)
     if len(by_doc) < 2:
-        return Calibration(0.0, 0, math.nan, math.nan, time.perf_counter() - started)
+        return Calibration(0.0, 0.0, 0, math.nan, math.nan, math.nan, time.perf_counter() - started)
     rng = random.Random(len(by_doc))
     docs = sorted(by_doc)
     present: list[float] = []
-    absent: list[float] = []
+    absent_same: list[float] = []
+    absent_other: list[float] = []
     for number in range(probes):
         doc_id = docs[number % len(docs)] if len(docs) >= probes else rng.choice(docs)
         question = _probe(rng.choice(by_doc[doc_id]), rng)
         if not question:
             continue
-        with_doc, without_doc, language = retriever.probe(question, doc_id)
-        if language != manifest.docs[doc_id].lang:
+        scores = retriever.probe(question, doc_id)
+        if scores.language != manifest.docs[doc_id].lang:
             continue
-        present.append(with_doc)
-        absent.append(without_doc)
-    present_decile, absent_decile = _decile(present), _decile(absent)
-    if math.isnan(present_decile) or math.isnan(absent_decile) or len(absent) < probes // 3:
-        bar = 0.0
-    else:
-        bar = max(floor, min(HIDDEN_SHARE * absent_decile, PRESENT_SHARE * present_decile))
-    return Calibration(bar, len(present), present_decile, absent_decile, time.perf_counter() - started)
+        present.append(scores.present)
+        absent_same.append(scores.absent_same_language)
+        absent_other.append(scores.absent_other_language)
+    present_decile = _quantile(present, 0.1)
+    same_quantile, other_quantile = _quantile(absent_same, hidden_quantile), _quantile(absent_other, hidden_quantile)
+    ceiling = present_share * present_decile
+
+    def bar(absent_quantile: float, enough: bool) -> float:
+        if math.isnan(present_decile) or math.isnan(absent_quantile) or not enough:
+            return 0.0
+        return max(floor, min(absent_quantile, ceiling))
+
+    finite_other = sum(math.isfinite(value) for value in absent_other)
+    return Calibration(
+        bar(same_quantile, len(absent_same) >= probes // 3),
+        bar(other_quantile, finite_other >= max(5, probes // 10)),
+        len(present),
+        present_decile,
+        same_quantile,
+        other_quantile,
+        time.perf_counter() - started,
+    )
 
 
 def calibrate(retriever: Retriever, force: bool = False) -> Calibration | None:
@@ -83,16 +110,23 @@ def calibrate(retriever: Retriever, force: bool = False) -> Calibration | None:
     if stored is None or stored.generation != manifest.generation:  # a newer generation came meanwhile
         return calibration
     updated = replace(
-        stored, same_language_bar=calibration.bar, calibrated_docs=documents, calibration_version=CALIBRATION_VERSION
+        stored,
+        same_language_bar=calibration.bar,
+        other_language_bar=calibration.other_bar,
+        calibrated_docs=documents,
+        calibration_version=CALIBRATION_VERSION,
     )
     store.write_manifest(updated)
     retriever.adopt(updated)
     log.info(
-        "relevance bar for same-language passages: %.2f (%d probes, deciles %.2f present / %.2f absent, %.1f s)",
+        "relevance bars: %.2f for passages in the question's language, %.2f in the other one (%d probes, "
+        "present decile %.2f, absent quantiles %.2f / %.2f, %.1f s)",
         calibration.bar,
+        calibration.other_bar,
         calibration.probes,
         calibration.present_decile,
-        calibration.absent_decile,
+        calibration.absent_quantile,
+        calibration.other_absent_quantile,
         calibration.seconds,
     )
     return calibration
@@ -109,11 +143,12 @@ def _probe(text: str, rng: random.Random) -> str:
     return " ".join(words[start : start + PROBE_WORDS])
 
 
-def _decile(values: list[float]) -> float:
+def _quantile(values: list[float], share: float) -> float:
+    """The value `share` of the way up the finite `values` (interpolated), NaN for fewer than five."""
     finite = sorted(v for v in values if math.isfinite(v))
     if len(finite) < 5:
         return math.nan
-    position = 0.1 * (len(finite) - 1)
+    position = share * (len(finite) - 1)
     low = int(position)
     high = min(low + 1, len(finite) - 1)
     return finite[low] + (finite[high] - finite[low]) * (position - low)

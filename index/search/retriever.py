@@ -65,6 +65,18 @@ class Retrieval:
     decision: float = float("inf")
 
 
+@dataclass(frozen=True)
+class ProbeScores:
+    """For calibration: a question's decision score as the index stands, and with one document left out (as
+    if it had never been indexed) among passages in the question's language and in the other one, all before
+    any derived bar."""
+
+    language: str
+    present: float
+    absent_same_language: float
+    absent_other_language: float
+
+
 class _Snapshot:
     """The manifest and the in-memory lexical side for one index generation."""
 
@@ -194,17 +206,18 @@ class Retriever:
             scored = []
         return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, relevant, decision)
 
-    def probe(self, question: str, own_doc: str) -> tuple[float, float, str]:
-        """For calibration: the decision score of `question` as it stands, and with the passages of
-        `own_doc` left out (as if that document had never been indexed), both before any derived bar,
-        and the question's language."""
+    def probe(self, question: str, own_doc: str) -> ProbeScores:
+        """For calibration: how `question` scores with and without `own_doc`'s passages, by their language."""
         snapshot, language, scored = self._ranked(question)
         ranked = scored[: self.config.candidates]
         others = [p for p in ranked if p.doc_id != own_doc]
-        return (
-            self._decision(question, ranked, snapshot, language, derived=False),
-            self._decision(question, others, snapshot, language, derived=False),
+        same = [p for p in others if snapshot.manifest.docs[p.doc_id].lang == language]
+        other = [p for p in others if snapshot.manifest.docs[p.doc_id].lang != language]
+        return ProbeScores(
             language,
+            self._decision(question, ranked, snapshot, language, derived=False),
+            self._decision(question, same, snapshot, language, derived=False),
+            self._decision(question, other, snapshot, language, derived=False),
         )
 
     def _ranked(
@@ -262,8 +275,8 @@ class Retriever:
         """How much better than everyday unrelated questions match its document the best passage matches
         the question, among the passages of documents that hold every name of the question (-inf when
         none may answer: the question names something the corpus, or each candidate's document, lacks).
-        A passage in the question's language counts less by what the index's derived bar for such
-        passages adds to the rule's floor (`derived`), so that one comparison with the floor decides."""
+        A passage counts less by what the index's derived bar for passages in its language (the question's,
+        or the other one) adds to the rule's floor (`derived`), so that one comparison with the floor decides."""
         rule = self.config.relevance
         manifest = snapshot.manifest
         if rule.grounded_names:
@@ -275,13 +288,17 @@ class Retriever:
         elif missing_names(question, snapshot.lexical):
             return float("-inf")
         floor = rule.floor(manifest.centred)
-        extra = max(0.0, manifest.same_language_bar - floor) if derived and rule.calibrated else 0.0
+        calibrated = derived and rule.calibrated
+        same_extra = max(0.0, manifest.same_language_bar - floor) if calibrated else 0.0
+        other_extra = max(0.0, manifest.other_language_bar - floor) if calibrated and rule.other_language_bar else 0.0
+
+        def extra(passage: Passage) -> float:
+            if not language:  # a question too short to tell its language: the lower bar
+                return min(same_extra, other_extra)
+            return same_extra if manifest.docs[passage.doc_id].lang == language else other_extra
+
         return max(
-            (
-                _against_own_document(p, manifest, language, rule.language_weight)
-                - (extra if rule.bar_every_language or (language and manifest.docs[p.doc_id].lang == language) else 0.0)
-                for p in ranked
-            ),
+            (_against_own_document(p, manifest, language, rule.language_weight) - extra(p) for p in ranked),
             default=float("-inf"),
         )
 

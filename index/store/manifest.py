@@ -26,6 +26,7 @@ _MANIFEST_KEYS = (
     "similarity_mean",
     "similarity_std",
     "same_language_bar",
+    "other_language_bar",
     "calibrated_docs",
     "calibration_version",
     "centring",
@@ -46,10 +47,11 @@ class Manifest:
     # spread, measured at index time, see index/ingest/background.py): retrieval puts dense scores on this scale.
     similarity_mean: float = 0.0
     similarity_std: float = 1.0
-    # The relevance bar for a passage in the question's own language, derived from this index by
-    # index/search/calibration.py (0: not derived; the fixed floor applies), and how many documents the
-    # index held when it was derived.
+    # The relevance bars for a passage in the question's own language and in the other one, derived from
+    # this index by index/search/calibration.py (0: not derived; the fixed floor applies), and how many
+    # documents the index held when they were derived.
     same_language_bar: float = 0.0
+    other_language_bar: float = 0.0
     calibrated_docs: int = 0
     # The version of the relevance rule the bar was derived under (index/search/calibration.py).
     calibration_version: int = 0
@@ -87,6 +89,7 @@ class Manifest:
             similarity_mean=float(metadata.get("similarity_mean", 0.0)),
             similarity_std=float(metadata.get("similarity_std", 1.0)),
             same_language_bar=float(metadata.get("same_language_bar", 0.0)),
+            other_language_bar=float(metadata.get("other_language_bar", 0.0)),
             calibrated_docs=int(metadata.get("calibrated_docs", 0)),
             calibration_version=int(metadata.get("calibration_version", 0)),
             centring=str(metadata.get("centring", "")),
