@@ -205,6 +205,29 @@ def test_a_question_is_answered_only_from_a_document_that_holds_its_names(corpus
     assert answer.answered and answer.citations[0].doc_id == "halvorson.txt"
 
 
+def test_a_name_counts_in_the_other_languages_form_of_it_only_across_languages(corpus: Path) -> None:
+    """'Mogadiscio' is how French writes Mogadishu: a French question about it may be answered from an
+    English article that says Mogadishu, not an English question, and a name that merely starts alike is
+    no such form ('Mogador')."""
+    embedder = HashingEmbedder()
+    docs = {
+        "somalia": "The battle of Mogadishu in 1993 left eighteen American soldiers dead in the city.",
+        "rain": "Autumn rain fills the reservoirs of the valley every year in the north.",
+        "pluie": "La pluie d'automne remplit les réservoirs de la vallée chaque année.",
+    }
+    store = _index(corpus, docs, embedder, centre=False)
+    french = "Combien de soldats américains sont morts à Mogadiscio en 1993 ?"
+    strict = _answerer(embedder, store, relevance=RelevanceRule(cognate_names=False)).retriever
+    cognates = _answerer(embedder, store).retriever
+    assert strict.retrieve(french, 3, threshold=False).decision == float("-inf")
+    assert cognates.retrieve(french, 3, threshold=False).decision > float("-inf")
+    assert cognates.retrieve(french, 3, threshold=False).passages[0].doc_id == "somalia.txt"
+    english = "How many American soldiers died in Mogadiscio in 1993?"
+    assert cognates.retrieve(english, 3, threshold=False).decision == float("-inf")  # same language: as written
+    unrelated = "Combien de soldats américains sont morts à Mogador en 1993 ?"
+    assert cognates.retrieve(unrelated, 3, threshold=False).decision == float("-inf")
+
+
 def test_an_everyday_capitalised_word_must_stand_in_the_answering_document_too(corpus: Path) -> None:
     """'Titan' and 'Alsace' are everyday words, no rare names; still, a question about Titan is not answered
     from an article about Jupiter's moons that never names it."""

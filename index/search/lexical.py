@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 from index.text import STEMMED, content_words, has_digit, spellings, stemming_of, terms
 from index.tuning import BM25_B as B
 from index.tuning import BM25_K1 as K1
-from index.tuning import FUZZY_RATIO, NAME_RATIO, SHORT_NAME_RATIOS
+from index.tuning import COGNATE_PREFIX, COGNATE_RATIO, FUZZY_RATIO, NAME_RATIO, SHORT_NAME_RATIOS
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,19 @@ class LexicalIndex:
                 )
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
+    def chunks_with_cognate(self, word: str) -> np.ndarray:
+        """The positions of the chunks that hold a term the other language may write a folded name as: one
+        that starts like it and is spelt much alike ("mogadiscio"/"mogadishu", "vesale"/"vesalius")."""
+        found: list[np.ndarray] = []
+        for term in self.terms_of(word):
+            if len(term) < COGNATE_PREFIX or has_digit(term):
+                continue
+            near = process.extract(
+                term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=COGNATE_RATIO, limit=None
+            )
+            found.extend(self._postings[match][0] for match, _, _ in near if _cognate(term, match))
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
     def search(self, query: str, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:
         """The best chunks for `query`, best first.
 
@@ -213,6 +226,13 @@ def name_cutoff(term: str) -> float:
     """How alike (rapidfuzz ratio) another term must be to count as a spelling of name `term`: exactly for
     up to 4 letters, one letter off from 8 on (transliterations are folded by `skeleton` already)."""
     return next((ratio for longest, ratio in SHORT_NAME_RATIOS if len(term) <= longest), NAME_RATIO)
+
+
+def _cognate(a: str, b: str) -> bool:
+    """Whether two terms start with the same letters, at least `COGNATE_PREFIX` and two thirds of the shorter
+    ("mogadis" of "mogadiscio"/"mogadishu"; not "trans" of "transnistria"/"transliteration")."""
+    shared = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return shared >= max(COGNATE_PREFIX, 2 * min(len(a), len(b)) / 3)
 
 
 def _transliterated(a: str, b: str) -> bool:

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from importlib import metadata
 
+import numpy as np
+
 from index.disk_cache import cached_json
 from index.search.lexical import LexicalIndex
 from index.text import STOPWORDS, words
@@ -106,14 +108,19 @@ def documents_naming(
     doc_of: Sequence[str],
     translatable: Sequence[str] = (),
     cutoff: float | None = NAME_RATIO,
+    cognates: bool = False,
 ) -> set[str] | None:
-    """The documents that hold every one of `names` (in a close spelling: `cutoff`, None for one by length)
-    and every one of `translatable` (in a close spelling or translated), None when there are neither."""
+    """The documents that hold every one of `names` (in a close spelling: `cutoff`, None for one by length;
+    or, with `cognates`, as the other language may write it) and every one of `translatable` (in a close
+    spelling or translated), None when there are neither."""
     if not names and not translatable:
         return None
     found: set[str] | None = None
     for word, translated in [*((name, False) for name in names), *((word, True) for word in translatable)]:
-        docs = {doc_of[position] for position in lexical.chunks_with(word, cutoff, translated)}
+        positions = lexical.chunks_with(word, cutoff, translated)
+        if cognates and not translated:
+            positions = np.union1d(positions, lexical.chunks_with_cognate(word))
+        docs = {doc_of[position] for position in positions}
         found = docs if found is None else found & docs
         if not found:
             return set()

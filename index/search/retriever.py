@@ -284,7 +284,17 @@ class Retriever:
             translatable = everyday if rule.common_anchors else ()
             cutoff = None if rule.strict_short_names else NAME_RATIO
             naming = documents_naming(names, snapshot.lexical, snapshot.doc_of, translatable, cutoff)
-            ranked = [p for p in ranked if naming is None or p.doc_id in naming]
+            across: set[str] | None = set()
+            other_language = [p for p in ranked if manifest.docs[p.doc_id].lang != language]
+            if rule.cognate_names and names and language and other_language:
+                across = documents_naming(names, snapshot.lexical, snapshot.doc_of, translatable, cutoff, cognates=True)
+            ranked = [
+                p
+                for p in ranked
+                if naming is None
+                or p.doc_id in naming
+                or (manifest.docs[p.doc_id].lang != language and p.doc_id in (across or ()))
+            ]
         elif missing_names(question, snapshot.lexical):
             return float("-inf")
         floor = rule.floor(manifest.centred)
