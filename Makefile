@@ -57,9 +57,10 @@ test: setup-dev
 	$(PY) -m mypy
 	$(PY) -m pytest -q
 
-# The logic on fakes and the in-memory store (bot handlers through the fake Bot API included): seconds.
+# The logic on fakes and the in-memory store (bot handlers through the fake Bot API included): seconds,
+# on two workers (pytest-xdist).
 test-fast: setup-dev
-	$(PY) -m pytest -q -m "not model and not subprocess and not server"
+	$(PY) -m pytest -q -n 2 -m "not model and not subprocess and not server"
 
 bench: setup-dev
 	$(PY) -m bench.run
