@@ -89,8 +89,8 @@ def test_an_index_in_two_languages_derives_a_bar_for_passages_in_the_other_langu
     floor = RelevanceRule().floor(manifest.centred)  # type: ignore[union-attr]
     assert calibration is not None and calibration.other_bar >= floor  # derived: probes met passages of both
     assert manifest is not None and manifest.other_language_bar == calibration.other_bar
-    # A bar above the floor counts against the other language's passages only.
-    store.write_manifest(replace(manifest, same_language_bar=0.0, other_language_bar=floor + 1.5))
+    # Each bar counts against the passages of its language only.
+    store.write_manifest(replace(manifest, same_language_bar=floor + 0.5, other_language_bar=floor + 1.5))
     retriever.reload()
     blind = Retriever(embedder, store, RetrievalConfig(relevance=RelevanceRule(calibrated=False)))
     english_passages = "Quand est-ce que le harbour de la old town a été rebuilt après le storm ?"  # French
@@ -98,7 +98,11 @@ def test_an_index_in_two_languages_derives_a_bar_for_passages_in_the_other_langu
     assert across.passages[0].lang == "en"
     assert across.decision == pytest.approx(across_blind.decision - 1.5)
     native = "Quand la boulangerie du village ouvre-t-elle ?"  # French, about a French text
-    assert retriever.retrieve(native, 3).decision == pytest.approx(blind.retrieve(native, 3).decision)
+    assert retriever.retrieve(native, 3).decision == pytest.approx(blind.retrieve(native, 3).decision - 0.5)
+    unknown = "Harbour storm pier?"  # no word says which language: the lower bar
+    assert retriever.retrieve(unknown, 3, False).decision == pytest.approx(
+        blind.retrieve(unknown, 3, False).decision - 0.5
+    )
     stats = QuestionAnswerer(retriever).stats()
     assert stats.other_language_bar == pytest.approx(floor + 1.5)
     assert f"relevance bar: {floor + 1.5:.2f} for passages in the other language" in stats_text(stats)
