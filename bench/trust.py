@@ -109,6 +109,9 @@ class HidingStore:
             if chunk.metadata.get("doc_id") not in self._hidden:
                 yield chunk
 
+    def chunks_of(self, doc_ids: Sequence[str]) -> list[StoredChunk]:
+        return self._store.chunks_of([doc_id for doc_id in doc_ids if doc_id not in self._hidden])
+
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         return self._store.vectors(ids)
 

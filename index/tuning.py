@@ -20,6 +20,9 @@ CENTRING_WEIGHT = 0.5
 SEARCH_EF = 400
 
 # --- Search: lexical side ---------------------------------------------------------------------------
+# A new generation is loaded from the previous one (only the chunks of changed documents read and stemmed)
+# unless its changed documents hold more than this share of the chunks: then reading everything is as cheap.
+INCREMENTAL_SHARE = 0.5
 # BM25's usual term saturation and length normalisation (not tuned here; the fusion weight below is).
 BM25_K1 = 1.2
 BM25_B = 0.75

@@ -254,3 +254,18 @@ def test_an_index_holding_orphan_passages_loads_and_is_repaired(
     report = components.indexer().run(corpus)
     assert report.unchanged == 2 and report.orphans_removed == 1
     assert "repaired: 1" in report_text(report) and components.store.count() == first.chunks
+
+
+def test_the_chroma_store_reads_the_chunks_of_some_documents(settings: Settings, corpus: Path) -> None:
+    """What a live update reads: the chunks of the documents that changed, not the whole index."""
+    (corpus / "alpha.txt").write_text("The alpha reactor was inspected in March.", encoding="utf-8")
+    (corpus / "beta.txt").write_text("The beta bridge was painted blue in May.", encoding="utf-8")
+    (corpus / "gamma.txt").write_text("The gamma tunnel was dug in June.", encoding="utf-8")
+    components = build(settings, embedder=HashingEmbedder())
+    components.indexer().run(corpus)
+    some = components.store.chunks_of(["beta.txt", "gamma.txt", "missing.txt"])
+    assert sorted(str(c.metadata["doc_id"]) for c in some) == ["beta.txt", "gamma.txt"]
+    assert {c.text for c in some} == {
+        c.text for c in components.store.iter_chunks() if c.metadata["doc_id"] != "alpha.txt"
+    }
+    assert components.store.chunks_of([]) == []

@@ -253,3 +253,49 @@ def test_everyday_capitalised_words_are_kept_apart_from_names() -> None:
     assert capitalised_words("Combien de Polonais vivent sur Terre ?", 4.5) == ([], ["polonais"])
     assert capitalised_words("Où est la composante canadienne de l'OTAN ?", 4.5) == ([], [])
     assert capitalised_words("Quand est-elle devenue la première Afro-Américaine ?", 4.5) == ([], [])
+
+
+def test_a_new_generation_is_loaded_from_the_last_one_as_if_from_scratch(corpus: Path) -> None:
+    """A live update reads and stems only the documents that changed; what it answers is what a process
+    loading the new generation from scratch answers, after an addition, an edit, a rename and a deletion."""
+    embedder = HashingEmbedder()
+    docs = {f"plant-{n}": f"Reactor {n} of the alpha plant was inspected in week {n} by crew {n}." for n in range(8)}
+    store = _index(corpus, docs, embedder)
+    live = Retriever(embedder, store)
+    assert len(live.manifest.docs) == 8
+    full_reads: list[int] = []
+    read_docs: list[list[str]] = []
+    iter_chunks, chunks_of = store.iter_chunks, store.chunks_of
+
+    def counting_iter(page_size: int = 5000):  # type: ignore[no-untyped-def]
+        full_reads.append(1)
+        return iter_chunks(page_size)
+
+    def counting_of(doc_ids):  # type: ignore[no-untyped-def]
+        read_docs.append(sorted(doc_ids))
+        return chunks_of(doc_ids)
+
+    store.iter_chunks, store.chunks_of = counting_iter, counting_of  # type: ignore[method-assign]
+    questions = ["When was reactor 3 inspected?", "Which crew inspected the beta bridge?", "Where is the gamma dam?"]
+    steps = [
+        lambda: (corpus / "bridge.txt").write_text("The beta bridge was painted blue in May by crew 9.", "utf-8"),
+        lambda: (corpus / "plant-3.txt").write_text("Reactor 3 of the alpha plant was closed in week 12.", "utf-8"),
+        lambda: (corpus / "plant-5.txt").rename(corpus / "dam.txt"),
+        lambda: (corpus / "plant-6.txt").unlink(),
+    ]
+    for step, expected_reads in zip(steps, (["bridge.txt"], ["plant-3.txt"], ["dam.txt"], [])):
+        step()
+        Indexer(embedder, store, 700, 150, 1_000_000).run(corpus)
+        full_reads.clear()
+        live.reload()
+        assert read_docs[-1] == expected_reads and not full_reads  # only what changed was read
+        store.iter_chunks = iter_chunks  # type: ignore[method-assign]
+        fresh = Retriever(embedder, store)
+        store.iter_chunks = counting_iter  # type: ignore[method-assign]
+        assert sorted(c.chunk_id for c in live._current().chunks) == sorted(c.chunk_id for c in fresh._current().chunks)
+        for question in questions:
+            mine, theirs = live.retrieve(question, 5, False), fresh.retrieve(question, 5, False)
+            assert {(p.chunk_id, round(p.score, 6)) for p in mine.passages} == {
+                (p.chunk_id, round(p.score, 6)) for p in theirs.passages
+            }
+            assert mine.decision == pytest.approx(theirs.decision) and mine.relevant == theirs.relevant

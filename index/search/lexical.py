@@ -47,27 +47,60 @@ class LexicalIndex:
         self._bridge_weight = bridge_weight
         # The bridge's terms are stemmed by their own language's rules when the texts are (load_bridge).
         self._bridge_languages = STEMMED if languages is not None else ("fr",)
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        lengths: list[int] = []
-        used: set[str] = set()
-        for position, (text, language) in enumerate(zip(texts, languages or repeat("fr"))):
-            rules = stemming_of(language)
-            used.add(rules)
-            counts = Counter(terms(text, rules))
-            lengths.append(sum(counts.values()))
-            for term, tf in counts.items():
-                postings[term].append((position, tf))
+        self._fuzzy_cutoff = fuzzy_cutoff
+        self._stem_by_language = languages is not None
+        postings, lengths, rules = _count(texts, languages, start=0)
+        self._finish(
+            {term: _arrays(rows) for term, rows in postings.items()}, np.asarray(lengths, dtype=np.float32), rules
+        )
+
+    def with_changes(
+        self, removed: Sequence[int], texts: Iterable[str], languages: Iterable[str] | None = None
+    ) -> LexicalIndex:
+        """This index without the chunks at positions `removed` and with `texts` added after the others (the
+        kept chunks keep their order, numbered from 0): the index built from scratch over those chunks, at
+        the cost of what changed (only the new texts are stemmed)."""
+        keep = np.ones(self.size, dtype=bool)
+        keep[np.asarray(removed, dtype=np.int64)] = False
+        renumber = np.cumsum(keep) - 1
+        kept = int(keep.sum())
+        added, lengths, rules = _count(texts, languages if self._stem_by_language else None, start=kept)
+        postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term, (positions, tf) in self._postings.items():
+            stays = keep[positions]
+            if stays.all():
+                postings[term] = (renumber[positions], tf)
+            elif stays.any():
+                postings[term] = (renumber[positions[stays]], tf[stays])
+        for term, rows in added.items():
+            new_positions, new_tf = _arrays(rows)
+            if term in postings:
+                positions, tf = postings[term]
+                postings[term] = (np.concatenate([positions, new_positions]), np.concatenate([tf, new_tf]))
+            else:
+                postings[term] = (new_positions, new_tf)
+        changed = object.__new__(LexicalIndex)
+        changed._bridge, changed._bridge_weight = self._bridge, self._bridge_weight
+        changed._bridge_languages, changed._fuzzy_cutoff = self._bridge_languages, self._fuzzy_cutoff
+        changed._stem_by_language = self._stem_by_language
+        kept_rules = [rule for rule, stays in zip(self._rules, keep) if stays]
+        all_lengths = np.concatenate([self._lengths[keep], np.asarray(lengths, dtype=np.float32)])
+        changed._finish(postings, all_lengths, kept_rules + rules)
+        return changed
+
+    def _finish(
+        self, postings: dict[str, tuple[np.ndarray, np.ndarray]], lengths: np.ndarray, rules: list[str]
+    ) -> None:
+        """Everything derived from the postings, the chunks' lengths and the stemming rules of each chunk."""
+        self._postings = postings
+        self._lengths = lengths
+        self._rules = rules
         self.size = len(lengths)
+        used = set(rules)
         self._languages = tuple(language for language in STEMMED if language in used) or ("fr",)
-        self._lengths = np.asarray(lengths, dtype=np.float32)
         average = float(self._lengths.mean()) if self.size else 1.0
         self._norm = K1 * (1 - B + B * self._lengths / max(average, 1e-9))
-        self._postings = {
-            term: (np.fromiter((p for p, _ in rows), np.int64), np.fromiter((tf for _, tf in rows), np.float32))
-            for term, rows in postings.items()
-        }
-        self._idf = {term: self._idf_for(len(rows)) for term, rows in postings.items()}
-        self._fuzzy_cutoff = fuzzy_cutoff
+        self._idf = {term: self._idf_for(len(positions)) for term, (positions, _) in postings.items()}
         self._common_df = max(256, self.size // 50)
         # Spellings by first letter and length: a query term's near spellings are read from seven
         # buckets, not filtered out of the whole vocabulary (hundreds of thousands of terms at 100k chunks).
@@ -220,6 +253,28 @@ class LexicalIndex:
     def _gain(self, term: str, weight: float, positions: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """BM25 contribution of `term` to the chunks at `positions`, which contain it `tf` times."""
         return weight * self._idf[term] * tf * (K1 + 1) / (tf + self._norm[positions])
+
+
+def _count(
+    texts: Iterable[str], languages: Iterable[str] | None, start: int
+) -> tuple[dict[str, list[tuple[int, int]]], list[int], list[str]]:
+    """Each text's terms by its language's stemming rules (French without `languages`), numbered from
+    `start`: postings rows, lengths in terms, and the rules used for each text."""
+    postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    lengths: list[int] = []
+    rules_used: list[str] = []
+    for offset, (text, language) in enumerate(zip(texts, languages or repeat("fr"))):
+        rules = stemming_of(language)
+        rules_used.append(rules)
+        counts = Counter(terms(text, rules))
+        lengths.append(sum(counts.values()))
+        for term, tf in counts.items():
+            postings[term].append((start + offset, tf))
+    return postings, lengths, rules_used
+
+
+def _arrays(rows: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    return np.fromiter((p for p, _ in rows), np.int64), np.fromiter((tf for _, tf in rows), np.float32)
 
 
 def name_cutoff(term: str) -> float:

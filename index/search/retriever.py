@@ -21,7 +21,7 @@ from index.search.relevance import prepare as prepare_relevance
 from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.store.protocol import StoredChunk, VectorStore
 from index.text import with_title
-from index.tuning import NAME_RATIO, RetrievalConfig
+from index.tuning import INCREMENTAL_SHARE, NAME_RATIO, RetrievalConfig
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +81,15 @@ class _Snapshot:
     """The manifest and the in-memory lexical side for one index generation."""
 
     def __init__(
-        self, manifest: Manifest, chunks: list[StoredChunk], bridge_weight: float = 0.0, stem_by_language: bool = True
+        self,
+        manifest: Manifest,
+        chunks: list[StoredChunk],
+        bridge_weight: float = 0.0,
+        stem_by_language: bool = True,
+        lexical: LexicalIndex | None = None,
     ) -> None:
         self.manifest = manifest
+        self.stem_by_language = stem_by_language
         self.chunks = chunks
         self.positions = {chunk.chunk_id: i for i, chunk in enumerate(chunks)}
         self.doc_of = [str(chunk.metadata["doc_id"]) for chunk in chunks]
@@ -95,13 +101,44 @@ class _Snapshot:
             for question_language, background in info.backgrounds.items():
                 by_language.setdefault((question_language, info.lang), []).append(background)
         self.language_backgrounds = {key: sum(values) / len(values) for key, values in by_language.items()}
-        self.lexical = LexicalIndex(
+        self.lexical = lexical or LexicalIndex(
             (with_title(manifest.docs[doc_id].title, chunk.text) for doc_id, chunk in zip(self.doc_of, chunks)),
             bridge=load_bridge(by_language=stem_by_language) if bridge_weight else None,
             bridge_weight=bridge_weight,
             languages=(manifest.docs[doc_id].lang for doc_id in self.doc_of) if stem_by_language else None,
         )
         self.loaded_at = time.monotonic()
+
+    def updated(self, manifest: Manifest, store: VectorStore) -> _Snapshot | None:
+        """The snapshot of `manifest`, a later generation of the same index, made from this one: the chunks of
+        documents that did not change are kept, only those of new or changed documents are read from `store`
+        and stemmed. None when `manifest` is another index (model, chunking, centring) or most of it changed."""
+        before = self.manifest
+        if (before.model, before.chunker_version, before.centring) != (
+            manifest.model,
+            manifest.chunker_version,
+            manifest.centring,
+        ):
+            return None
+        changed = [
+            doc_id
+            for doc_id, info in manifest.docs.items()
+            if _lexical_part(before.docs.get(doc_id)) != _lexical_part(info)
+        ]
+        changed_chunks = sum(manifest.docs[doc_id].chunks for doc_id in changed)
+        if changed_chunks > INCREMENTAL_SHARE * max(1, len(self.chunks)):
+            return None
+        stale = set(changed)
+        keep = [i for i, doc_id in enumerate(self.doc_of) if doc_id in manifest.docs and doc_id not in stale]
+        removed = sorted(set(range(len(self.chunks))) - set(keep))
+        added = [chunk for chunk in store.chunks_of(changed) if _belongs(chunk, manifest)]
+        lexical = self.lexical.with_changes(
+            removed,
+            (with_title(manifest.docs[str(c.metadata["doc_id"])].title, c.text) for c in added),
+            (manifest.docs[str(c.metadata["doc_id"])].lang for c in added) if self.stem_by_language else None,
+        )
+        chunks = [self.chunks[i] for i in keep] + added
+        return _Snapshot(manifest, chunks, stem_by_language=self.stem_by_language, lexical=lexical)
 
 
 class Retriever:
@@ -144,8 +181,21 @@ class Retriever:
             raise IndexOutdatedError()
         return manifest
 
-    def _load(self) -> _Snapshot:
+    def _load(self, previous: _Snapshot | None = None) -> _Snapshot:
+        """The store's current generation, made from `previous` (an earlier generation) when it can be."""
         manifest = self._checked_manifest()
+        if previous is not None:
+            started = time.perf_counter()
+            snapshot = previous.updated(manifest, self._store)
+            if snapshot is not None:
+                log.info(
+                    "loaded index generation %s from %s: %d chunks (%.2f s)",
+                    manifest.generation,
+                    previous.manifest.generation,
+                    len(snapshot.chunks),
+                    time.perf_counter() - started,
+                )
+                return snapshot
         # Only chunks of a document version the manifest holds: an orphan (an unfinished re-index, a chunk
         # whose document was renamed) is never answered from and never stops the index from loading.
         chunks = [chunk for chunk in self._store.iter_chunks() if _belongs(chunk, manifest)]
@@ -162,14 +212,16 @@ class Retriever:
             elif time.monotonic() - snapshot.loaded_at > self.config.refresh_seconds:
                 latest = self._store.read_manifest()
                 if latest is not None and latest.generation != snapshot.manifest.generation:
-                    self._snapshot = snapshot = self._load()
+                    self._snapshot = snapshot = self._load(snapshot)
                 else:
                     snapshot.loaded_at = time.monotonic()
             return snapshot
 
     def reload(self) -> None:
         """Load the store's current generation; questions keep the previous one until it is ready."""
-        snapshot = self._load()
+        with self._lock:
+            previous = self._snapshot
+        snapshot = self._load(previous)
         with self._lock:
             self._snapshot = snapshot
 
@@ -311,6 +363,11 @@ class Retriever:
             (_against_own_document(p, manifest, language, rule.language_weight) - extra(p) for p in ranked),
             default=float("-inf"),
         )
+
+
+def _lexical_part(info: DocumentInfo | None) -> tuple[str, str, str] | None:
+    """What the lexical side reads of a document besides its chunks: its version, title and language."""
+    return None if info is None else (info.version, info.title, info.lang)
 
 
 def _belongs(chunk: StoredChunk, manifest: Manifest) -> bool:

@@ -256,6 +256,22 @@ class ChromaStore:
 
         return self._call(query)
 
+    def chunks_of(self, doc_ids: Sequence[str]) -> list[StoredChunk]:
+        """The stored chunks of the documents `doc_ids` (text and metadata, no vectors), read by document."""
+        found: list[StoredChunk] = []
+        for start in range(0, len(doc_ids), 500):
+
+            def get(client: Any, some: tuple[str, ...] = tuple(doc_ids[start : start + 500])) -> dict[str, Any]:
+                where = {"doc_id": {"$in": list(some)}}
+                return dict(self._collection(client).get(where=where, include=["documents", "metadatas"]))
+
+            batch = self._call(get)
+            found.extend(
+                StoredChunk(chunk_id, text or "", dict(meta or {}))
+                for chunk_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"])
+            )
+        return found
+
     def iter_chunks(self, page_size: int = 5000) -> Iterator[StoredChunk]:
         """Every stored chunk (text and metadata, no vectors), page by page."""
         offset = 0
