@@ -188,6 +188,7 @@ def build_application(
 def serve(core: Settings, settings: BotSettings) -> int:
     """`corpusbot serve`: load the model and index, then poll (or listen for webhooks) until stopped."""
     from index.answer.answerer import build
+    from index.search.relevance import prepare_word_frequencies
 
     secret = webhook_secret(settings) if settings.telegram_webhook_url else ""
     configure_logging(core.log_level, settings, secret)
@@ -195,6 +196,7 @@ def serve(core: Settings, settings: BotSettings) -> int:
     answerer = components.answerer()
     answerer.retriever.reload()  # load the index now: fail fast, and make the first answer quick
     answerer.ask("warm up")
+    prepare_word_frequencies()
     live = components.live(answerer)
     if core.watch_corpus:
         live.catch_up()  # what landed in the folder while no bot was running

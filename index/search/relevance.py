@@ -70,6 +70,16 @@ def prepare(rule: RelevanceRule) -> None:
         is_common_word("Prepare", rule.anchor_zipf_max)
 
 
+def prepare_word_frequencies() -> None:
+    """Load wordfreq's own tables (~0.6 s), which a word outside the cached lists needs ("F-16", "Ostrander3"):
+    a long-running process does it at start, not inside the first question with such a word (which made
+    the replies to 20 users at once wait 0.7 s, bench.run)."""
+    from wordfreq import zipf_frequency
+
+    zipf_frequency("warm-up", "en")
+    zipf_frequency("warm-up", "fr")
+
+
 def question_names(question: str) -> list[str]:
     """The rare capitalised words of `question` (names of people, places, things), folded."""
     return capitalised_words(question)[0]
