@@ -86,6 +86,7 @@ class HidingStore:
         self._store = store
         self._hidden = hidden
         self.description = store.description
+        self.durable = False  # a view of another index: nothing of it is kept
 
     def read_manifest(self) -> Manifest | None:
         manifest = self._store.read_manifest()

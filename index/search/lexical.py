@@ -88,6 +88,42 @@ class LexicalIndex:
         changed._finish(postings, all_lengths, kept_rules + rules)
         return changed
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What rebuilds this index without stemming a text again (`from_arrays`): its terms, their postings
+        end to end, each chunk's length and stemming rules (the bridge is attached again, not kept)."""
+        terms_ = list(self._postings)
+        sizes = np.fromiter((len(self._postings[t][0]) for t in terms_), np.int64, count=len(terms_))
+        return {
+            "terms": np.asarray(terms_, dtype=str),
+            "offsets": np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            "positions": np.concatenate([self._postings[t][0] for t in terms_] or [np.zeros(0, np.int64)]),
+            "tf": np.concatenate([self._postings[t][1] for t in terms_] or [np.zeros(0, np.float32)]),
+            "lengths": self._lengths,
+            "rules": np.asarray(self._rules, dtype=str),
+        }
+
+    @classmethod
+    def from_arrays(
+        cls,
+        arrays: Mapping[str, np.ndarray],
+        fuzzy_cutoff: float = FUZZY_RATIO,
+        bridge: Mapping[str, frozenset[str]] | None = None,
+        bridge_weight: float = 0.5,
+        stem_by_language: bool = True,
+    ) -> LexicalIndex:
+        """The index `arrays` were taken from, with `bridge` attached."""
+        index = object.__new__(cls)
+        index._bridge, index._bridge_weight = bridge or {}, bridge_weight
+        index._bridge_languages = STEMMED if stem_by_language else ("fr",)
+        index._fuzzy_cutoff, index._stem_by_language = fuzzy_cutoff, stem_by_language
+        offsets, positions, tf = arrays["offsets"], arrays["positions"], arrays["tf"]
+        postings = {
+            term: (positions[offsets[i] : offsets[i + 1]], tf[offsets[i] : offsets[i + 1]])
+            for i, term in enumerate(arrays["terms"].tolist())
+        }
+        index._finish(postings, np.asarray(arrays["lengths"], dtype=np.float32), arrays["rules"].tolist())
+        return index
+
     def _finish(
         self, postings: dict[str, tuple[np.ndarray, np.ndarray]], lengths: np.ndarray, rules: list[str]
     ) -> None:

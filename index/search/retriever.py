@@ -14,6 +14,7 @@ from index.embedding import Embedder
 from index.errors import IndexNotBuiltError, IndexOutdatedError
 from index.language import detect_language
 from index.models import DocumentInfo, Passage
+from index.search import snapshots
 from index.search.bridge import load_bridge
 from index.search.lexical import LexicalIndex
 from index.search.relevance import capitalised_words, documents_naming, missing_names
@@ -196,12 +197,46 @@ class Retriever:
                     time.perf_counter() - started,
                 )
                 return snapshot
+        prepare_relevance(self.config.relevance)
+        kept = self._kept(manifest)
+        if kept is not None:
+            return kept
         # Only chunks of a document version the manifest holds: an orphan (an unfinished re-index, a chunk
         # whose document was renamed) is never answered from and never stops the index from loading.
         chunks = [chunk for chunk in self._store.iter_chunks() if _belongs(chunk, manifest)]
         log.info("loaded index generation %s: %d chunks", manifest.generation, len(chunks))
-        prepare_relevance(self.config.relevance)
-        return _Snapshot(manifest, chunks, self.config.bridge_weight, self.config.stem_by_language)
+        snapshot = _Snapshot(manifest, chunks, self.config.bridge_weight, self.config.stem_by_language)
+        if self._store.durable:
+            snapshots.save(self._snapshot_key(manifest), chunks, snapshot.lexical.arrays())
+        return snapshot
+
+    def _snapshot_key(self, manifest: Manifest) -> str:
+        return snapshots.snapshot_key(self._store.description, manifest, self.config.stem_by_language)
+
+    def _kept(self, manifest: Manifest) -> _Snapshot | None:
+        """The generation of `manifest` as a process kept it on disk after loading it (index/search/snapshots.py),
+        when the store still holds as many chunks (an orphan left by an unfinished re-index: read the store)."""
+        if not self._store.durable:
+            return None
+        started = time.perf_counter()
+        kept = snapshots.load(self._snapshot_key(manifest))
+        if kept is None or len(kept[0]) != self._store.count():
+            return None
+        chunks, arrays = kept
+        lexical = LexicalIndex.from_arrays(
+            arrays,
+            bridge=load_bridge(by_language=self.config.stem_by_language) if self.config.bridge_weight else None,
+            bridge_weight=self.config.bridge_weight,
+            stem_by_language=self.config.stem_by_language,
+        )
+        snapshot = _Snapshot(manifest, chunks, self.config.bridge_weight, self.config.stem_by_language, lexical)
+        log.info(
+            "loaded index generation %s: %d chunks, kept from an earlier load (%.2f s)",
+            manifest.generation,
+            len(chunks),
+            time.perf_counter() - started,
+        )
+        return snapshot
 
     def _current(self) -> _Snapshot:
         """The loaded snapshot, reloaded when another process has committed a newer generation."""

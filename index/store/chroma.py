@@ -46,6 +46,7 @@ class ChromaStore:
         self._handle: tuple[Any, Any] | None = None
         self._name = collection
         self.description = description
+        self.durable = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChromaStore:

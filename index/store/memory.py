@@ -36,6 +36,7 @@ class MemoryStore:
 
     def __init__(self, description: str = "in-memory store") -> None:
         self.description = description
+        self.durable = False
         self._manifest: Manifest | None = None
         self._rows: dict[str, tuple[np.ndarray, StoredChunk]] = {}
 

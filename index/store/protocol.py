@@ -24,6 +24,8 @@ class VectorStore(Protocol):
     """A collection of embedded chunks plus the manifest; `ChromaStore` and `MemoryStore` implement it."""
 
     description: str
+    # Whether its chunks outlive the process (a loaded generation is then worth keeping on disk).
+    durable: bool
 
     def read_manifest(self) -> Manifest | None: ...
 

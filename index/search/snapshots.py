@@ -1,0 +1,89 @@
+"""A loaded index generation kept in the user's cache folder (chunk texts and metadata, the lexical index as
+arrays), so that a process starting on an index it has loaded before neither reads every chunk from the
+store nor stems it again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from index.disk_cache import cache_folder
+from index.store.manifest import Manifest
+from index.store.protocol import StoredChunk
+
+log = logging.getLogger(__name__)
+
+# Raised when what a kept snapshot holds changes shape (or the lexical index's terms): earlier copies are
+# then never read.
+SNAPSHOT_FORMAT = 1
+# How many snapshots are kept (the most recently used): several indexes, or generations, of one machine.
+KEEP = 4
+
+
+def snapshot_key(store: str, manifest: Manifest, stem_by_language: bool) -> str:
+    """What the chunks of a generation, and so its lexical index, depend on: the store, how the index was
+    built, and each document's version, title and language (not the generation number, nor the bars)."""
+    docs = sorted((doc_id, i.version, i.title, i.lang, i.chunks) for doc_id, i in manifest.docs.items())
+    built = [manifest.model, manifest.chunk_size, manifest.chunk_overlap, manifest.chunker_version, manifest.centring]
+    payload = json.dumps([SNAPSHOT_FORMAT, store, built, stem_by_language, docs], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _path(key: str) -> Path | None:
+    folder = cache_folder()
+    return None if folder is None else folder / "snapshots" / f"{key}.npz"
+
+
+def save(key: str, chunks: list[StoredChunk], lexical: dict[str, np.ndarray]) -> None:
+    """Keep `chunks` and the `lexical` index's arrays under `key`; a folder that cannot be written only
+    costs the next start the time again."""
+    path = _path(key)
+    if path is None or path.exists():
+        return
+    arrays = dict(lexical)
+    texts = [[chunk.chunk_id, chunk.text, chunk.metadata] for chunk in chunks]
+    as_json = {"chunks": texts, "terms": arrays.pop("terms").tolist(), "rules": arrays.pop("rules").tolist()}
+    for name, value in as_json.items():
+        arrays[name] = np.frombuffer(json.dumps(value, ensure_ascii=False).encode(), dtype=np.uint8)
+    part: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".part") as out:
+            part = Path(out.name)
+            np.savez(out, **arrays)  # type: ignore[arg-type]
+        os.replace(part, path)
+        _prune(path.parent)
+    except OSError as exc:
+        log.debug("could not keep the snapshot %s: %s", path, exc)
+        if part is not None:
+            part.unlink(missing_ok=True)
+
+
+def load(key: str) -> tuple[list[StoredChunk], dict[str, np.ndarray]] | None:
+    """The chunks and lexical arrays kept under `key`; None when there are none or they cannot be read."""
+    path = _path(key)
+    if path is None or not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+        chunks = [StoredChunk(i, text, meta) for i, text, meta in json.loads(arrays.pop("chunks").tobytes())]
+        arrays["terms"] = np.asarray(json.loads(arrays["terms"].tobytes()), dtype=object)
+        arrays["rules"] = np.asarray(json.loads(arrays["rules"].tobytes()), dtype=object)
+        os.utime(path)  # recently used: kept
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("the kept snapshot %s cannot be read (%s): loading from the store", path, exc)
+        return None
+    return chunks, arrays
+
+
+def _prune(folder: Path) -> None:
+    kept = sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in kept[KEEP:]:
+        stale.unlink(missing_ok=True)

@@ -1,0 +1,67 @@
+"""A loaded index generation kept in the cache folder (index/search/snapshots.py): a process starting on an
+index loaded before reads no chunk from the store, answers as a load from the store would, and never uses
+a snapshot of another generation or a damaged one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.answer.answerer import build
+from index.disk_cache import cache_folder
+from index.settings import Settings
+from tests.fakes import HashingEmbedder
+
+QUESTIONS = [
+    "When was the alpha reactor inspected?",
+    "Who painted the beta bridge?",
+    "Quand le tunnel a-t-il été creusé ?",
+]
+
+
+def _answers(settings: Settings) -> tuple[list[tuple[tuple[str, int, float], ...]], int]:
+    """Each question's cited chunks, and how many times the store was read whole, in a new process's place."""
+    components = build(settings, embedder=HashingEmbedder())
+    reads: list[int] = []
+    iter_chunks = components.store.iter_chunks
+
+    def counting(page_size: int = 5000):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return iter_chunks(page_size)
+
+    components.store.iter_chunks = counting  # type: ignore[method-assign]
+    answerer = components.answerer()
+    cited = [tuple((c.doc_id, c.start, round(c.score, 6)) for c in answerer.ask(q).citations) for q in QUESTIONS]
+    components.store.close()
+    return cited, len(reads)
+
+
+def test_a_new_process_answers_from_the_kept_snapshot_as_from_the_store(settings: Settings, corpus: Path) -> None:
+    (corpus / "alpha.txt").write_text("The alpha reactor was inspected in March by the Okafor crew.", encoding="utf-8")
+    (corpus / "beta.txt").write_text("The beta bridge was painted blue in May by Halvorsen.", encoding="utf-8")
+    (corpus / "tunnel.txt").write_text("Le tunnel gamma a été creusé en juin.", encoding="utf-8")
+    indexing = build(settings, embedder=HashingEmbedder())
+    indexing.indexer().run(corpus)
+    indexing.store.close()
+    from_store, reads = _answers(settings)
+    assert reads == 1 and all(from_store)
+    kept, reads = _answers(settings)
+    assert reads == 0 and kept == from_store  # nothing read from the store, the same answers
+
+    # Another generation: its own load from the store, which cites the new document.
+    (corpus / "delta.txt").write_text("The delta dam was opened in April by the Ostrander company.", encoding="utf-8")
+    indexing = build(settings, embedder=HashingEmbedder())
+    indexing.indexer().run(corpus)
+    indexing.store.close()
+    components = build(settings, embedder=HashingEmbedder())
+    assert components.answerer().ask("Who opened the delta dam?").citations[0].doc_id == "delta.txt"
+    components.store.close()
+    current, reads = _answers(settings)
+    assert reads == 0 and current != from_store  # kept at its first load, just above
+
+    # A damaged snapshot: read from the store again, same answers.
+    folder = cache_folder()
+    assert folder is not None
+    for kept_file in (folder / "snapshots").glob("*.npz"):
+        kept_file.write_bytes(b"not a snapshot")
+    again, reads = _answers(settings)
+    assert reads == 1 and again == current
