@@ -6,6 +6,7 @@ import functools
 import logging
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from typing import IO
 
@@ -196,7 +197,8 @@ def serve(core: Settings, settings: BotSettings) -> int:
     answerer = components.answerer()
     answerer.retriever.reload()  # load the index now: fail fast, and make the first answer quick
     answerer.ask("warm up")
-    prepare_word_frequencies()
+    # wordfreq's own tables (~0.6 s), in the background: the first answer does not wait for them
+    threading.Thread(target=prepare_word_frequencies, name="word-frequencies", daemon=True).start()
     live = components.live(answerer)
     if core.watch_corpus:
         live.catch_up()  # what landed in the folder while no bot was running
