@@ -28,6 +28,19 @@ class LexicalHit:
     coverage: float
 
 
+@dataclass(frozen=True)
+class LexicalArrays:
+    """A lexical index as plain data: its terms, their postings end to end (`offsets` into `positions` and
+    `tf`), each chunk's length in terms and stemming rules."""
+
+    terms: list[str]
+    offsets: np.ndarray
+    positions: np.ndarray
+    tf: np.ndarray
+    lengths: np.ndarray
+    rules: list[str]
+
+
 class LexicalIndex:
     """Inverted index over chunk texts; query cost follows the postings of the query's terms.
 
@@ -43,12 +56,7 @@ class LexicalIndex:
         bridge_weight: float = 0.5,
         languages: Iterable[str] | None = None,
     ) -> None:
-        self._bridge = bridge or {}
-        self._bridge_weight = bridge_weight
-        # The bridge's terms are stemmed by their own language's rules when the texts are (load_bridge).
-        self._bridge_languages = STEMMED if languages is not None else ("fr",)
-        self._fuzzy_cutoff = fuzzy_cutoff
-        self._stem_by_language = languages is not None
+        self._configure(fuzzy_cutoff, bridge, bridge_weight, stem_by_language=languages is not None)
         postings, lengths, rules = _count(texts, languages, start=0)
         self._finish(
             {term: _arrays(rows) for term, rows in postings.items()}, np.asarray(lengths, dtype=np.float32), rules
@@ -80,32 +88,30 @@ class LexicalIndex:
             else:
                 postings[term] = (new_positions, new_tf)
         changed = object.__new__(LexicalIndex)
-        changed._bridge, changed._bridge_weight = self._bridge, self._bridge_weight
-        changed._bridge_languages, changed._fuzzy_cutoff = self._bridge_languages, self._fuzzy_cutoff
-        changed._stem_by_language = self._stem_by_language
+        changed._configure(self._fuzzy_cutoff, self._bridge, self._bridge_weight, self._stem_by_language)
         kept_rules = [rule for rule, stays in zip(self._rules, keep) if stays]
         all_lengths = np.concatenate([self._lengths[keep], np.asarray(lengths, dtype=np.float32)])
         changed._finish(postings, all_lengths, kept_rules + rules)
         return changed
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """What rebuilds this index without stemming a text again (`from_arrays`): its terms, their postings
-        end to end, each chunk's length and stemming rules (the bridge is attached again, not kept)."""
+    def arrays(self) -> LexicalArrays:
+        """What rebuilds this index without stemming a text again (`from_arrays`); the bridge is attached
+        again, not kept."""
         terms_ = list(self._postings)
         sizes = np.fromiter((len(self._postings[t][0]) for t in terms_), np.int64, count=len(terms_))
-        return {
-            "terms": np.asarray(terms_, dtype=str),
-            "offsets": np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-            "positions": np.concatenate([self._postings[t][0] for t in terms_] or [np.zeros(0, np.int64)]),
-            "tf": np.concatenate([self._postings[t][1] for t in terms_] or [np.zeros(0, np.float32)]),
-            "lengths": self._lengths,
-            "rules": np.asarray(self._rules, dtype=str),
-        }
+        return LexicalArrays(
+            terms=terms_,
+            offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            positions=np.concatenate([self._postings[t][0] for t in terms_] or [np.zeros(0, np.int64)]),
+            tf=np.concatenate([self._postings[t][1] for t in terms_] or [np.zeros(0, np.float32)]),
+            lengths=self._lengths,
+            rules=list(self._rules),
+        )
 
     @classmethod
     def from_arrays(
         cls,
-        arrays: Mapping[str, np.ndarray],
+        arrays: LexicalArrays,
         fuzzy_cutoff: float = FUZZY_RATIO,
         bridge: Mapping[str, frozenset[str]] | None = None,
         bridge_weight: float = 0.5,
@@ -113,16 +119,29 @@ class LexicalIndex:
     ) -> LexicalIndex:
         """The index `arrays` were taken from, with `bridge` attached."""
         index = object.__new__(cls)
-        index._bridge, index._bridge_weight = bridge or {}, bridge_weight
-        index._bridge_languages = STEMMED if stem_by_language else ("fr",)
-        index._fuzzy_cutoff, index._stem_by_language = fuzzy_cutoff, stem_by_language
-        offsets, positions, tf = arrays["offsets"], arrays["positions"], arrays["tf"]
+        index._configure(fuzzy_cutoff, bridge, bridge_weight, stem_by_language)
+        offsets = arrays.offsets
         postings = {
-            term: (positions[offsets[i] : offsets[i + 1]], tf[offsets[i] : offsets[i + 1]])
-            for i, term in enumerate(arrays["terms"].tolist())
+            term: (arrays.positions[offsets[i] : offsets[i + 1]], arrays.tf[offsets[i] : offsets[i + 1]])
+            for i, term in enumerate(arrays.terms)
         }
-        index._finish(postings, np.asarray(arrays["lengths"], dtype=np.float32), arrays["rules"].tolist())
+        index._finish(postings, np.asarray(arrays.lengths, dtype=np.float32), list(arrays.rules))
         return index
+
+    def _configure(
+        self,
+        fuzzy_cutoff: float,
+        bridge: Mapping[str, frozenset[str]] | None,
+        bridge_weight: float,
+        stem_by_language: bool,
+    ) -> None:
+        """The settings that do not depend on the texts, however the index is built."""
+        self._fuzzy_cutoff = fuzzy_cutoff
+        self._bridge = bridge or {}
+        self._bridge_weight = bridge_weight
+        self._stem_by_language = stem_by_language
+        # The bridge's terms are stemmed by their own language's rules when the texts are (load_bridge).
+        self._bridge_languages = STEMMED if stem_by_language else ("fr",)
 
     def _finish(
         self, postings: dict[str, tuple[np.ndarray, np.ndarray]], lengths: np.ndarray, rules: list[str]

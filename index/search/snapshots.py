@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from index.disk_cache import cache_folder
+from index.search.lexical import LexicalArrays, LexicalIndex
 from index.store.manifest import Manifest
 from index.store.protocol import StoredChunk
 
@@ -40,17 +41,18 @@ def _path(key: str) -> Path | None:
     return None if folder is None else folder / "snapshots" / f"{key}.npz"
 
 
-def save(key: str, chunks: list[StoredChunk], lexical: dict[str, np.ndarray]) -> None:
-    """Keep `chunks` and the `lexical` index's arrays under `key`; a folder that cannot be written only
-    costs the next start the time again."""
+def save(key: str, chunks: list[StoredChunk], lexical: LexicalIndex) -> None:
+    """Keep `chunks` and the `lexical` index under `key`, unless they are kept already; a folder that cannot
+    be written only costs the next start the time again."""
     path = _path(key)
     if path is None or path.exists():
         return
-    arrays = dict(lexical)
-    texts = [[chunk.chunk_id, chunk.text, chunk.metadata] for chunk in chunks]
-    as_json = {"chunks": texts, "terms": arrays.pop("terms").tolist(), "rules": arrays.pop("rules").tolist()}
-    for name, value in as_json.items():
-        arrays[name] = np.frombuffer(json.dumps(value, ensure_ascii=False).encode(), dtype=np.uint8)
+    kept = lexical.arrays()
+    listed = {"chunks": [[c.chunk_id, c.text, c.metadata] for c in chunks], "terms": kept.terms, "rules": kept.rules}
+    arrays = {
+        name: np.frombuffer(json.dumps(value, ensure_ascii=False).encode(), np.uint8) for name, value in listed.items()
+    }
+    arrays.update(offsets=kept.offsets, positions=kept.positions, tf=kept.tf, lengths=kept.lengths)
     part: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,22 +67,22 @@ def save(key: str, chunks: list[StoredChunk], lexical: dict[str, np.ndarray]) ->
             part.unlink(missing_ok=True)
 
 
-def load(key: str) -> tuple[list[StoredChunk], dict[str, np.ndarray]] | None:
+def load(key: str) -> tuple[list[StoredChunk], LexicalArrays] | None:
     """The chunks and lexical arrays kept under `key`; None when there are none or they cannot be read."""
     path = _path(key)
     if path is None or not path.exists():
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-        chunks = [StoredChunk(i, text, meta) for i, text, meta in json.loads(arrays.pop("chunks").tobytes())]
-        arrays["terms"] = np.asarray(json.loads(arrays["terms"].tobytes()), dtype=object)
-        arrays["rules"] = np.asarray(json.loads(arrays["rules"].tobytes()), dtype=object)
+            listed = {name: json.loads(data[name].tobytes()) for name in ("chunks", "terms", "rules")}
+            lexical = LexicalArrays(
+                listed["terms"], data["offsets"], data["positions"], data["tf"], data["lengths"], listed["rules"]
+            )
         os.utime(path)  # recently used: kept
     except (OSError, ValueError, KeyError) as exc:
         log.warning("the kept snapshot %s cannot be read (%s): loading from the store", path, exc)
         return None
-    return chunks, arrays
+    return [StoredChunk(chunk_id, text, meta) for chunk_id, text, meta in listed["chunks"]], lexical
 
 
 def _prune(folder: Path) -> None:
