@@ -104,7 +104,7 @@ class _Snapshot:
         self.language_backgrounds = {key: sum(values) / len(values) for key, values in by_language.items()}
         self.lexical = lexical or LexicalIndex(
             (with_title(manifest.docs[doc_id].title, chunk.text) for doc_id, chunk in zip(self.doc_of, chunks)),
-            bridge=load_bridge(by_language=stem_by_language) if bridge_weight else None,
+            bridge=_bridge(bridge_weight, stem_by_language),
             bridge_weight=bridge_weight,
             languages=(manifest.docs[doc_id].lang for doc_id in self.doc_of) if stem_by_language else None,
         )
@@ -130,15 +130,15 @@ class _Snapshot:
         if changed_chunks > INCREMENTAL_SHARE * max(1, len(self.chunks)):
             return None
         stale = set(changed)
-        keep = [i for i, doc_id in enumerate(self.doc_of) if doc_id in manifest.docs and doc_id not in stale]
-        removed = sorted(set(range(len(self.chunks))) - set(keep))
+        stays = [doc_id in manifest.docs and doc_id not in stale for doc_id in self.doc_of]
+        removed = [i for i, kept in enumerate(stays) if not kept]
         added = [chunk for chunk in store.chunks_of(changed) if _belongs(chunk, manifest)]
         lexical = self.lexical.with_changes(
             removed,
             (with_title(manifest.docs[str(c.metadata["doc_id"])].title, c.text) for c in added),
             (manifest.docs[str(c.metadata["doc_id"])].lang for c in added) if self.stem_by_language else None,
         )
-        chunks = [self.chunks[i] for i in keep] + added
+        chunks = [chunk for chunk, kept in zip(self.chunks, stays) if kept] + added
         return _Snapshot(manifest, chunks, stem_by_language=self.stem_by_language, lexical=lexical)
 
 
@@ -207,7 +207,7 @@ class Retriever:
         log.info("loaded index generation %s: %d chunks", manifest.generation, len(chunks))
         snapshot = _Snapshot(manifest, chunks, self.config.bridge_weight, self.config.stem_by_language)
         if self._store.durable:
-            snapshots.save(self._snapshot_key(manifest), chunks, snapshot.lexical.arrays())
+            snapshots.save(self._snapshot_key(manifest), chunks, snapshot.lexical)
         return snapshot
 
     def _snapshot_key(self, manifest: Manifest) -> str:
@@ -216,16 +216,16 @@ class Retriever:
     def _kept(self, manifest: Manifest) -> _Snapshot | None:
         """The generation of `manifest` as a process kept it on disk after loading it (index/search/snapshots.py),
         when the store still holds as many chunks (an orphan left by an unfinished re-index: read the store)."""
-        if not self._store.durable:
+        if not self._store.durable or self._store.count() != sum(info.chunks for info in manifest.docs.values()):
             return None
         started = time.perf_counter()
         kept = snapshots.load(self._snapshot_key(manifest))
-        if kept is None or len(kept[0]) != self._store.count():
+        if kept is None:
             return None
         chunks, arrays = kept
         lexical = LexicalIndex.from_arrays(
             arrays,
-            bridge=load_bridge(by_language=self.config.stem_by_language) if self.config.bridge_weight else None,
+            bridge=_bridge(self.config.bridge_weight, self.config.stem_by_language),
             bridge_weight=self.config.bridge_weight,
             stem_by_language=self.config.stem_by_language,
         )
@@ -372,8 +372,8 @@ class Retriever:
             cutoff = None if rule.strict_short_names else NAME_RATIO
             naming = documents_naming(names, snapshot.lexical, snapshot.doc_of, translatable, cutoff)
             across: set[str] | None = set()
-            other_language = [p for p in ranked if manifest.docs[p.doc_id].lang != language]
-            if rule.cognate_names and names and language and other_language:
+            across_languages = any(manifest.docs[p.doc_id].lang != language for p in ranked)
+            if rule.cognate_names and names and language and across_languages:
                 across = documents_naming(names, snapshot.lexical, snapshot.doc_of, translatable, cutoff, cognates=True)
             ranked = [
                 p
@@ -398,6 +398,11 @@ class Retriever:
             (_against_own_document(p, manifest, language, rule.language_weight) - extra(p) for p in ranked),
             default=float("-inf"),
         )
+
+
+def _bridge(bridge_weight: float, stem_by_language: bool) -> dict[str, frozenset[str]] | None:
+    """The English-French dictionary bridge, when query words are to stand for their translations."""
+    return load_bridge(by_language=stem_by_language) if bridge_weight else None
 
 
 def _lexical_part(info: DocumentInfo | None) -> tuple[str, str, str] | None:
