@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +41,12 @@ class HashingEmbedder:
     @property
     def embedded(self) -> int:
         return sum(self.calls)
+
+
+def write_corpus(folder: Path, texts: Mapping[str, str]) -> None:
+    """Write each file name of `texts` into `folder` with its text."""
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
 
 
 def minimal_pdf(pages: Sequence[str], repeat: int = 1) -> bytes:

@@ -17,7 +17,7 @@ from index.ingest.centring import MEASURED_TEXTS
 from index.ingest.indexer import Indexer
 from index.settings import Settings
 from index.text import with_title
-from tests.fakes import HashingEmbedder
+from tests.fakes import HashingEmbedder, write_corpus
 
 ALPHA = "The alpha reactor opened in March. Engineers praised the alpha design.\n\nIt produces steam."
 BETA = "Beta bridges span the river. The beta bridge was painted green last year."
@@ -258,9 +258,12 @@ def test_an_index_holding_orphan_passages_loads_and_is_repaired(
 
 def test_the_chroma_store_reads_the_chunks_of_some_documents(settings: Settings, corpus: Path) -> None:
     """What a live update reads: the chunks of the documents that changed, not the whole index."""
-    (corpus / "alpha.txt").write_text("The alpha reactor was inspected in March.", encoding="utf-8")
-    (corpus / "beta.txt").write_text("The beta bridge was painted blue in May.", encoding="utf-8")
-    (corpus / "gamma.txt").write_text("The gamma tunnel was dug in June.", encoding="utf-8")
+    texts = {
+        "alpha.txt": "The alpha reactor was inspected in March.",
+        "beta.txt": "The beta bridge was painted blue in May.",
+        "gamma.txt": "The gamma tunnel was dug in June.",
+    }
+    write_corpus(corpus, texts)
     components = build(settings, embedder=HashingEmbedder())
     components.indexer().run(corpus)
     some = components.store.chunks_of(["beta.txt", "gamma.txt", "missing.txt"])

@@ -9,7 +9,7 @@ from pathlib import Path
 from index.answer.answerer import build
 from index.disk_cache import cache_folder
 from index.settings import Settings
-from tests.fakes import HashingEmbedder
+from tests.fakes import HashingEmbedder, write_corpus
 
 QUESTIONS = [
     "When was the alpha reactor inspected?",
@@ -36,9 +36,12 @@ def _answers(settings: Settings) -> tuple[list[tuple[tuple[str, int, float], ...
 
 
 def test_a_new_process_answers_from_the_kept_snapshot_as_from_the_store(settings: Settings, corpus: Path) -> None:
-    (corpus / "alpha.txt").write_text("The alpha reactor was inspected in March by the Okafor crew.", encoding="utf-8")
-    (corpus / "beta.txt").write_text("The beta bridge was painted blue in May by Halvorsen.", encoding="utf-8")
-    (corpus / "tunnel.txt").write_text("Le tunnel gamma a été creusé en juin.", encoding="utf-8")
+    texts = {
+        "alpha.txt": "The alpha reactor was inspected in March by the Okafor crew.",
+        "beta.txt": "The beta bridge was painted blue in May by Halvorsen.",
+        "tunnel.txt": "Le tunnel gamma a été creusé en juin.",
+    }
+    write_corpus(corpus, texts)
     indexing = build(settings, embedder=HashingEmbedder())
     indexing.indexer().run(corpus)
     indexing.store.close()
