@@ -18,12 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bench.synthetic import generate, sentence_pool
 from index.answer.answerer import Components, build
 from index.embedding import Embedder, load_embedder
-from index.evaluation import load_questions
+from index.evaluation import load_questions, percentile
 from index.ingest.chunking import chunk_document
 from index.ingest.loaders import load_corpus
 from index.settings import Settings
@@ -31,10 +29,6 @@ from index.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".corpusbot" / "bench"
 TOKEN = "777:BENCH-token-not-real"
-
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else 0.0
 
 
 def questions(count: int, seed: int = 3) -> list[str]:
@@ -94,12 +88,12 @@ def latency(components: Components, asked: list[str]) -> dict[str, float]:
         floor_ms.append(1000 * (t2 - t1))
     return {
         "index_load_s": round(load_seconds, 2),
-        "answer_p50_ms": round(percentile(answer_ms, 50), 2),
-        "answer_p95_ms": round(percentile(answer_ms, 95), 2),
-        "floor_p50_ms": round(percentile(floor_ms, 50), 2),
-        "floor_p95_ms": round(percentile(floor_ms, 95), 2),
-        "p50_over_floor": round(percentile(answer_ms, 50) / max(percentile(floor_ms, 50), 1e-9), 2),
-        "p95_over_floor": round(percentile(answer_ms, 95) / max(percentile(floor_ms, 95), 1e-9), 2),
+        "answer_p50_ms": round(percentile(answer_ms, 0.5), 2),
+        "answer_p95_ms": round(percentile(answer_ms, 0.95), 2),
+        "floor_p50_ms": round(percentile(floor_ms, 0.5), 2),
+        "floor_p95_ms": round(percentile(floor_ms, 0.95), 2),
+        "p50_over_floor": round(percentile(answer_ms, 0.5) / max(percentile(floor_ms, 0.5), 1e-9), 2),
+        "p95_over_floor": round(percentile(answer_ms, 0.95) / max(percentile(floor_ms, 0.95), 1e-9), 2),
     }
 
 
@@ -111,7 +105,7 @@ def lexical_cost(components: Components, asked: list[str]) -> dict[str, float]:
         snapshot.lexical.search(question, 30)
         timings.append(1000 * (time.perf_counter() - started))
     vocabulary = len(snapshot.lexical._postings)
-    return {"lexical_p50_ms": round(percentile(timings, 50), 3), "vocabulary": vocabulary}
+    return {"lexical_p50_ms": round(percentile(timings, 0.5), 3), "vocabulary": vocabulary}
 
 
 def bench_size(size: int, embedder: Embedder, asked: list[str], host: str = "") -> dict[str, Any]:
@@ -219,8 +213,8 @@ async def bench_serve(size: int, model: str, rounds: int = 5, users: int = 20) -
         "serve_peak_rss_mb": round(rss),
         "bot_users": users,
         "bot_messages": len(reply_ms),
-        "bot_reply_p50_ms": round(percentile(reply_ms, 50), 1),
-        "bot_reply_p95_ms": round(percentile(reply_ms, 95), 1),
+        "bot_reply_p50_ms": round(percentile(reply_ms, 0.5), 1),
+        "bot_reply_p95_ms": round(percentile(reply_ms, 0.95), 1),
         "bot_reply_max_ms": round(max(reply_ms), 1),
     }
 

@@ -52,6 +52,8 @@ class EvalResult:
 
 
 def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank value below which `share` (0-1) of `values` lie: the one definition of p50/p95 that
+    the evaluation and every benchmark report."""
     if not values:
         return 0.0
     ordered = sorted(values)
