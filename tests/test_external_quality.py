@@ -1,4 +1,4 @@
-"""Guard the gains on a real corpus: 30 external articles, 40 questions written by others, FR and EN,
+"""Guard the gains on a real corpus: 30 short external articles, 40 questions written by others, FR and EN,
 out-of-corpus ones included, with the real default model. Needs ../shared/eval-external."""
 
 from __future__ import annotations
@@ -20,20 +20,27 @@ pytestmark = [
 ]
 
 
+SHORT = 12_000  # bytes: documents up to this size (half of the corpus) keep the index to ~30 s of embedding
+
+
 def _subset() -> tuple[list[str], list[EvalQuestion]]:
-    """Every 12th answerable French question (16) and every 5th out-of-corpus one (4), the same ids
-    in English, and 30 documents: the gold ones, then others in name order as distractors."""
+    """16 answerable French questions spread over the documents of at most SHORT bytes and every 5th
+    out-of-corpus one (4), the same ids in English, and 30 documents: the gold ones, then other short ones
+    in name order as distractors."""
+    corpus = EXTERNAL / "corpus"
+    short = {path.name for path in corpus.iterdir() if path.stat().st_size <= SHORT}
     french = load_questions(EXTERNAL / "questions-fr.jsonl")
     english = {q.id.removesuffix("-en"): q for q in load_questions(EXTERNAL / "questions-en.jsonl")}
-    answerable = sorted((q for q in french if q.answers), key=lambda q: q.id)[::12][:16]
+    candidates = sorted((q for q in french if q.answers and q.doc in short), key=lambda q: q.id)
+    answerable = candidates[:: len(candidates) // 16][:16]
     unanswerable = sorted((q for q in french if not q.answers), key=lambda q: q.id)[::5][:4]
     chosen = answerable + unanswerable
     docs = sorted({q.doc for q in answerable if q.doc})
-    for path in sorted((EXTERNAL / "corpus").iterdir()):
+    for name in sorted(short):
         if len(docs) >= 30:
             break
-        if path.name not in docs:
-            docs.append(path.name)
+        if name not in docs:
+            docs.append(name)
     return docs, chosen + [english[q.id] for q in chosen]
 
 
@@ -57,16 +64,16 @@ def _report(external: tuple[QuestionAnswerer, list], lang: str) -> EvalReport:  
 def test_french_questions_on_a_real_corpus(external: tuple[QuestionAnswerer, list]) -> None:  # type: ignore[type-arg]
     report = _report(external, "fr")
     assert len(report.answerable) == 16 and len(report.unanswerable) == 4
-    # Measured 15/16 at 1 and 3, answer@1 14/16; runs differ by a question (the approximate
-    # nearest-neighbour search), so the bar sits a question or two lower.
+    # Measured 14/16 at 1 and 3, answer@1 12/16, 4/4 refused and one false refusal (a count question about
+    # Japan's forced conscription), twice the same; the bars sit a question lower where runs may differ.
     assert report.hit_at(1) >= 0.8125 and report.hit_at(3) >= 0.8125
-    assert report.abstentions == 4 and report.false_abstentions == 0
-    assert report.answer_at_1 >= 0.75
+    assert report.abstentions == 4 and report.false_abstentions <= 1
+    assert report.answer_at_1 >= 0.6875
 
 
 def test_english_questions_over_french_documents(external: tuple[QuestionAnswerer, list]) -> None:  # type: ignore[type-arg]
     report = _report(external, "en")
-    # Measured 10-11/16 at 1, 12-13/16 at 3, answer@1 10/16.
-    assert report.hit_at(1) >= 0.5625 and report.hit_at(3) >= 0.6875
+    # Measured 13/16 at 1, 14/16 at 3, answer@1 10/16, 4/4 refused, the same one false refusal.
+    assert report.hit_at(1) >= 0.75 and report.hit_at(3) >= 0.8125
     assert report.abstentions == 4 and report.false_abstentions <= 1
-    assert report.answer_at_1 >= 0.5
+    assert report.answer_at_1 >= 0.5625
