@@ -289,7 +289,8 @@ class LiveCorpus:
         try:
             on_change(self.refresh_soon().result())
         except IndexBusyError as exc:  # several bots on one Chroma server: another one is the writer
-            log.info("not re-indexing here: %s; its new generation is picked up within 30 s", exc.holder)
+            log.info("not re-indexing here: %s is the writer; answering from its generation once committed", exc.holder)
+            self._retriever.expect_new_generation()
         except Exception:  # a bad moment (a file half-copied) must not end the watch
             log.exception("re-indexing after a change failed; the previous index keeps answering")
 

@@ -150,7 +150,7 @@ async def test_two_bots_on_one_chroma_server_both_answer_a_file_dropped_into_the
         for api in apis:
             assert "alpha" in await answer(api, "When did the alpha reactor open?", 1)
         (corpus / "tunnel.txt").write_text("The gamma tunnel was dug in June by the Okafor crew.", encoding="utf-8")
-        for api in apis:  # one bot indexes it; the other picks the new generation up (within 30 s)
+        for api in apis:  # one bot indexes it; the other, refused as writer, answers from its generation once committed
             deadline = asyncio.get_running_loop().time() + 90
             while "Okafor" not in await answer(api, "Who dug the gamma tunnel?", 2):
                 assert asyncio.get_running_loop().time() < deadline, "the new document never became answerable"

@@ -177,6 +177,23 @@ def test_a_new_generation_is_picked_up_after_the_refresh_interval_only(corpus: P
     assert patient.ask(question).citations[0].doc_id == "cable.txt"
 
 
+def test_a_process_told_another_is_indexing_looks_for_its_generation_at_every_question(corpus: Path) -> None:
+    """A bot whose file change was indexed by another bot (one Chroma server) answers from the new generation
+    as soon as it is committed, not after the refresh interval; then it is patient again."""
+    embedder = HashingEmbedder()
+    store = _index(corpus, DOCS, embedder)
+    bot = _answerer(embedder, store, refresh_seconds=3600.0)
+    cable, lighthouse = "Which submarine cable was repaired at Plouguerneau?", "Who painted the Kerbrat lighthouse?"
+    assert not bot.ask(cable).answered
+    bot.retriever.expect_new_generation()
+    assert not bot.ask(cable).answered  # nothing committed yet
+    _index(corpus, {"cable": "The submarine cable near Plouguerneau was repaired in May."}, embedder, store)
+    assert bot.ask(cable).citations[0].doc_id == "cable.txt"
+    _index(corpus, {"lighthouse": "The Kerbrat lighthouse was painted by Anouk Le Gall."}, embedder, store)
+    assert _answerer(embedder, store).ask(lighthouse).answered  # answerable from the latest generation...
+    assert not bot.ask(lighthouse).answered  # ...but the awaited one came: back to the interval
+
+
 def test_memory_store_filters_like_chroma() -> None:
     store = MemoryStore()
     vectors = np.eye(3, dtype=np.float32)

@@ -151,6 +151,7 @@ class Retriever:
         self.config = config or RetrievalConfig()
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
+        self._expecting_until = 0.0  # until then, every question looks for a newer generation
 
     @property
     def store_description(self) -> str:
@@ -244,13 +245,22 @@ class Retriever:
             snapshot = self._snapshot
             if snapshot is None:
                 self._snapshot = snapshot = self._load()
-            elif time.monotonic() - snapshot.loaded_at > self.config.refresh_seconds:
+            elif (now := time.monotonic()) - snapshot.loaded_at > self.config.refresh_seconds or (
+                now < self._expecting_until
+            ):
                 latest = self._store.read_manifest()
                 if latest is not None and latest.generation != snapshot.manifest.generation:
                     self._snapshot = snapshot = self._load(snapshot)
+                    self._expecting_until = 0.0
                 else:
                     snapshot.loaded_at = time.monotonic()
             return snapshot
+
+    def expect_new_generation(self) -> None:
+        """Another process is indexing a change this one saw (bots sharing a Chroma server): look for its
+        generation at every question for the next refresh interval, not once per interval."""
+        with self._lock:
+            self._expecting_until = time.monotonic() + self.config.refresh_seconds
 
     def reload(self) -> None:
         """Load the store's current generation; questions keep the previous one until it is ready."""
