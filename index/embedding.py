@@ -6,9 +6,10 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -38,6 +39,20 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+
+T = TypeVar("T")
+_DERIVED: weakref.WeakKeyDictionary[Embedder, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def once_per_model(embedder: Embedder, key: str, derive: Callable[[Embedder], T]) -> T:
+    """What `derive` computes from the model alone (its language means, the reference questions' vectors),
+    computed once per loaded model: every index a process builds with it shares the result (a second or two
+    of encoding each). The result is shared: callers must not change it."""
+    derived = _DERIVED.setdefault(embedder, {})
+    if key not in derived:
+        derived[key] = derive(embedder)
+    return derived[key]
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from index.ingest.background import REFERENCE_QUESTIONS
 from index.ingest.centring import MEASURED_TEXTS
 from index.ingest.indexer import Indexer
 from index.settings import Settings
+from index.store.memory import MemoryStore
 from index.text import with_title
 from tests.fakes import HashingEmbedder, write_corpus
 
@@ -76,7 +77,7 @@ def test_failed_reindex_leaves_previous_index_answering(settings: Settings, corp
     write(corpus, beta="Beta is now about volcanoes. Lava flows.", gamma=GAMMA * 30)
     # Small store batches, so some new chunks are already stored when embedding dies mid-run.
     indexer = Indexer(embedder, components.store, settings.chunk_size, settings.chunk_overlap, 10**7, store_batch=2)
-    embedder.fail_after = embedder.embedded + 5
+    embedder.fail_after = embedder.embedded + 4  # the model check, then two batches of chunks
     with pytest.raises(RuntimeError):
         indexer.run(corpus)
     assert components.store.count() > 2  # orphans of the failed run are in the store...
@@ -93,6 +94,18 @@ def test_failed_reindex_leaves_previous_index_answering(settings: Settings, corp
     assert components.store.count() == report.chunks  # orphans cleaned up
     answerer = build(settings, embedder=HashingEmbedder()).answerer()
     assert answerer.search("volcanoes lava")[0].doc_id == "beta.txt"
+
+
+def test_a_second_index_built_with_the_same_model_embeds_only_its_own_chunks(corpus: Path) -> None:
+    """The model's language means and the reference questions are embedded once per loaded model, not once
+    per index (a process that builds several: a bot's live corpus, the benchmarks)."""
+    write(corpus, alpha=ALPHA, beta=BETA)
+    embedder, costs = HashingEmbedder(), []
+    for _ in range(2):
+        before = embedder.embedded
+        report = Indexer(embedder, MemoryStore(), 700, 150, 10**7).run(corpus)
+        costs.append(embedder.embedded - before)
+    assert costs == [report.chunks + MEASURED_TEXTS + len(REFERENCE_QUESTIONS), report.chunks]
 
 
 def test_an_interrupted_index_run_resumes_without_embedding_again(settings: Settings, corpus: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.embedding import Embedder
+from index.embedding import Embedder, once_per_model
 
 # Everyday questions on topics unrelated to any particular corpus, in both languages users ask in.
 # At index time their similarity to a sample of the corpus's chunks gives "unrelated" a mean and a
@@ -66,8 +66,15 @@ REFERENCE_LANGUAGES = ("en",) * len(ENGLISH_REFERENCES) + ("fr",) * len(FRENCH_R
 
 
 def reference_vectors(embedder: Embedder) -> np.ndarray:
-    """The reference questions embedded as queries by `embedder`, one row each."""
-    return np.vstack([embedder.embed_query(question) for question in REFERENCE_QUESTIONS])
+    """The reference questions embedded as queries by `embedder`, one row each (read-only: shared by every
+    index the model builds in this process)."""
+    return once_per_model(embedder, "reference questions", _embed_references)
+
+
+def _embed_references(embedder: Embedder) -> np.ndarray:
+    vectors = np.vstack([embedder.embed_query(question) for question in REFERENCE_QUESTIONS])
+    vectors.setflags(write=False)
+    return vectors
 
 
 def similarity_background(references: np.ndarray, chunk_vectors: np.ndarray) -> tuple[float, float]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from index.centring import Centring
-from index.embedding import Embedder
+from index.embedding import Embedder, once_per_model
 from index.tuning import CENTRING_WEIGHT
 
 # Everyday sentences, each written in both languages (same meaning, so their difference is the language).
@@ -179,7 +179,12 @@ PARALLEL_QUESTIONS = (
 
 def measure(embedder: Embedder, weight: float = CENTRING_WEIGHT) -> Centring:
     """The language means of `embedder`: the parallel sentences as passages, the parallel questions as
-    questions (a hundred short texts: a second or two, once per index)."""
+    questions (a hundred short texts: a second or two, once per loaded model)."""
+    passages, questions = once_per_model(embedder, "language means", _language_means)
+    return Centring(weight, passages, questions)
+
+
+def _language_means(embedder: Embedder) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     passages = {
         language: embedder.embed([pair[side] for pair in PARALLEL_SENTENCES]).mean(axis=0)
         for side, language in enumerate(("en", "fr"))
@@ -188,7 +193,9 @@ def measure(embedder: Embedder, weight: float = CENTRING_WEIGHT) -> Centring:
         language: np.vstack([embedder.embed_query(pair[side]) for pair in PARALLEL_QUESTIONS]).mean(axis=0)
         for side, language in enumerate(("en", "fr"))
     }
-    return Centring(weight, passages, questions)
+    for vector in (*passages.values(), *questions.values()):
+        vector.setflags(write=False)
+    return passages, questions
 
 
 # How many texts `measure` embeds (the parallel sentences in both languages and the reference questions).
