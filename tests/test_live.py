@@ -71,7 +71,7 @@ def test_the_watcher_indexes_files_dropped_into_the_folder(
     changed = threading.Event()
     stop = corpus_live.start_watching(lambda report: (reports.append(report), changed.set()))
     try:
-        time.sleep(0.3)  # the watcher starts in its thread
+        assert corpus_live.watching.wait(10)  # the watcher starts in its thread
         (corpus / "tunnel.txt").write_text("The gamma tunnel was dug in June by the Okafor crew.", encoding="utf-8")
         assert changed.wait(20), "the watcher never re-indexed"
         assert any("tunnel.txt" in r.added for r in reports)
@@ -90,7 +90,7 @@ def test_a_corpus_folder_deleted_and_made_again_is_watched_again(
     corpus_live, answerer = live_corpus
     stop = corpus_live.start_watching()
     try:
-        time.sleep(0.3)  # the watcher starts in its thread
+        assert corpus_live.watching.wait(10)  # the watcher starts in its thread
         shutil.rmtree(corpus)
         time.sleep(1.5)  # it sees the folder go
         assert answerer.ask("When was the alpha reactor inspected?").answered  # the index answers as it was
