@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,20 +13,34 @@ from pathlib import Path
 import pytest
 
 from corpusbot.cli import main
-from tests.conftest import ROOT, SEED_QUESTIONS
+from tests.conftest import ROOT, SEED_CORPUS, SEED_QUESTIONS
 
 pytestmark = [pytest.mark.model, pytest.mark.subprocess]  # the command line as shipped: the real default model
 
 
+@pytest.fixture(scope="module")
+def indexed_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The seed corpus (and a binary file) indexed by `corpusbot index` once for the module: its folder
+    (corpus/ and idx/) and what the command printed."""
+    root = tmp_path_factory.mktemp("cli-indexed")
+    shutil.copytree(SEED_CORPUS, root / "corpus")
+    (root / "corpus" / "broken.txt").write_bytes(b"\x00\x00binary")
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as env, contextlib.redirect_stdout(printed):
+        env.setenv("XDG_CACHE_HOME", str(root / "cache"))  # as the per-test isolation does
+        assert main(["--corpus", str(root / "corpus"), "--index-dir", str(root / "idx"), "index", "--quiet"]) == 0
+    return root, printed.getvalue()
+
+
 @pytest.fixture
-def indexed(seed_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
-    (seed_corpus / "broken.txt").write_bytes(b"\x00\x00binary")
-    base = ["--corpus", str(seed_corpus), "--index-dir", str(tmp_path / "idx")]
-    assert main([*base, "index", "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert "Indexed 1 document(s)" in out
-    assert "broken.txt: binary file" in out
-    return base
+def indexed(indexed_once: tuple[Path, str], tmp_path: Path) -> list[str]:
+    """A copy of the module's index and corpus for one test (tests add files and index again)."""
+    root, printed = indexed_once
+    assert "Indexed 1 document(s)" in printed
+    assert "broken.txt: binary file" in printed
+    shutil.copytree(root / "corpus", tmp_path / "indexed-corpus")
+    shutil.copytree(root / "idx", tmp_path / "idx")
+    return ["--corpus", str(tmp_path / "indexed-corpus"), "--index-dir", str(tmp_path / "idx")]
 
 
 def test_ask_json_has_answer_and_citations(indexed: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -98,9 +115,9 @@ def test_chat_answers_until_eof(indexed: list[str], tmp_path: Path) -> None:
     assert "12 brigades" in process.stdout
 
 
-def test_chat_catches_up_on_files_that_landed_before_it_started(indexed: list[str], seed_corpus: Path) -> None:
+def test_chat_catches_up_on_files_that_landed_before_it_started(indexed: list[str]) -> None:
     note = "title: Observatory note\n\nThe omega observatory was opened by Ingrid Valtonen in 2019."
-    (seed_corpus / "observatory.txt").write_text(note, encoding="utf-8")
+    (Path(indexed[1]) / "observatory.txt").write_text(note, encoding="utf-8")
     process = subprocess.run(
         [sys.executable, "-m", "corpusbot", *indexed, "chat"],
         input="Who opened the omega observatory?\n\n",
