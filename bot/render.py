@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 
 from index import errors
 from index.live import Added
-from index.models import Answer, Citation, DocumentInfo, IndexStats, Search
+from index.models import Answer, AnswerStatus, Citation, DocumentInfo, IndexStats, Search
 
 MAX_MESSAGE = 4096
 QUOTE_LIMIT = 700
@@ -86,10 +86,12 @@ def about_line(answer: Answer) -> str:
 
 def answer_message(answer: Answer, quote_limit: int = QUOTE_LIMIT) -> str:
     """The main reply: key sentence in bold, a quoted excerpt, numbered citations."""
-    if answer.continuation and not answer.about:
+    if answer.status is AnswerStatus.NOTHING_TO_CONTINUE:
         return NO_PREVIOUS
-    if not answer.answered:
-        return f"{about_line(answer)}{NO_MORE if answer.continuation else NOTHING_FOUND}"
+    if answer.status is AnswerStatus.NO_MORE:
+        return f"{about_line(answer)}{NO_MORE}"
+    if answer.status is AnswerStatus.REFUSED:
+        return f"{about_line(answer)}{NOTHING_FOUND}"
     best = answer.citations[0]
     first = best.number
     key_limit, citations = 1200, list(answer.citations)

@@ -7,7 +7,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from index.evaluation import EvalReport
-from index.models import Answer, IndexReport, IndexStats, Search
+from index.models import Answer, AnswerStatus, IndexReport, IndexStats, Search
 
 if TYPE_CHECKING:
     from index.ingest.feeds import FeedReport
@@ -33,11 +33,11 @@ def citation_line(number: int, title: str, date: str, position: str, score: floa
 
 
 def answer_text(answer: Answer, width: int = 100) -> str:
-    if answer.continuation and not answer.about:
+    if answer.status is AnswerStatus.NOTHING_TO_CONTINUE:
         return NO_PREVIOUS
-    if not answer.answered:
-        if answer.continuation:
-            return f"No more passages {about_line(answer)}."
+    if answer.status is AnswerStatus.NO_MORE:
+        return f"No more passages {about_line(answer)}."
+    if answer.status is AnswerStatus.REFUSED:
         return NOTHING_FOUND
     lines = [about_line(answer)] if answer.about else []
     lines += ["Answer:", textwrap.fill(answer.text, width, initial_indent="  ", subsequent_indent="  "), "", "Sources:"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 from index.sentences import paragraph_breaks
 
@@ -128,12 +129,22 @@ class Citation:
         }
 
 
+class AnswerStatus(Enum):
+    """What an answer is, as the CLI and the bot show it."""
+
+    ANSWERED = "answered"  # a key sentence and citations (a follow-up's, or the next passages of "more")
+    REFUSED = "refused"  # nothing relevant in the corpus
+    NO_MORE = "no more"  # "more" after the last passage of the answer it continues
+    NOTHING_TO_CONTINUE = "nothing to continue"  # "more" with no earlier answer in the conversation
+
+
 @dataclass(frozen=True)
 class Answer:
     """The answer to one question; `answered=False` means nothing relevant was found.
 
     `about` is the earlier question a follow-up was read with ("" for a question read on its own);
-    `continuation` marks the next passages of the previous answer ("more")."""
+    `continuation` marks the next passages of the previous answer ("more"). `status` says which of the
+    four kinds of answer the three make."""
 
     question: str
     answered: bool
@@ -145,6 +156,14 @@ class Answer:
     @property
     def text(self) -> str:
         return " ".join(self.sentences)
+
+    @property
+    def status(self) -> AnswerStatus:
+        if self.answered:
+            return AnswerStatus.ANSWERED
+        if not self.continuation:
+            return AnswerStatus.REFUSED
+        return AnswerStatus.NO_MORE if self.about else AnswerStatus.NOTHING_TO_CONTINUE
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -9,7 +9,7 @@ import pytest
 from index.answer.answerer import QuestionAnswerer
 from index.answer.conversation import Memory, Reading, Turn, follow_up_context, read
 from index.ingest.indexer import Indexer
-from index.models import Answer
+from index.models import Answer, AnswerStatus
 from index.search.retriever import Retriever
 from index.store.memory import MemoryStore
 from index.tuning import AnswerConfig
@@ -137,6 +137,7 @@ def test_more_continues_with_the_next_passages_then_says_when_there_are_none(ans
     first = answerer.reply("When did the gamma lake freeze?")
     assert [c.number for c in first.answer.citations] == [1, 2, 3]
     more = answerer.reply("more", first)
+    assert first.answer.status is more.answer.status is AnswerStatus.ANSWERED
     assert more.answer.continuation and [c.number for c in more.answer.citations] == [4, 5, 6]
     shown = {(c.doc_id, c.start) for c in first.answer.citations}
     assert not shown & {(c.doc_id, c.start) for c in more.answer.citations}
@@ -144,21 +145,22 @@ def test_more_continues_with_the_next_passages_then_says_when_there_are_none(ans
     for _ in range(3):
         turn = answerer.reply("plus", turn)
     assert not turn.answer.answered and turn.answer.continuation and turn.answer.about
+    assert turn.answer.status is AnswerStatus.NO_MORE
     nothing_before = answerer.reply("more")
     assert nothing_before.answer.continuation and not nothing_before.answer.answered
-    assert nothing_before.answer.about == ""
+    assert nothing_before.answer.about == "" and nothing_before.answer.status is AnswerStatus.NOTHING_TO_CONTINUE
 
 
 def test_after_a_refusal_there_is_nothing_to_continue_and_a_follow_up_must_be_relevant(
     answerer: QuestionAnswerer,
 ) -> None:
     refused = answerer.reply("What is the boiling point of mercury on Neptune?")
-    assert not refused.answer.answered
+    assert not refused.answer.answered and refused.answer.status is AnswerStatus.REFUSED
     # Read with the refused question (which may have been refused wrongly), so just as out of corpus.
     follow = answerer.reply("and when?", refused)
     assert follow.answer.about == refused.question and not follow.answer.answered
     more = answerer.reply("more", refused)
-    assert more.answer.continuation and not more.answer.answered and more.answer.about == ""  # "ask first"
+    assert more.answer.status is AnswerStatus.NOTHING_TO_CONTINUE  # "ask a question first"
 
 
 def test_a_message_of_one_endless_word_leans_on_nothing() -> None:

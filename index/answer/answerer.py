@@ -12,7 +12,7 @@ from index.embedding import Embedder, load_embedder
 from index.ingest.indexer import Indexer
 from index.ingest.ocr import Ocr, PageProgress
 from index.live import LiveCorpus
-from index.models import Answer, IndexStats, Passage, Search
+from index.models import Answer, AnswerStatus, IndexStats, Passage, Search
 from index.search.calibration import Calibration, calibrate
 from index.search.retriever import Retriever
 from index.settings import Settings
@@ -46,7 +46,7 @@ class QuestionAnswerer:
         question that stands on its own is answered exactly as `ask` would."""
         question = clean_question(question)
         reading = read(question)
-        refused = previous is not None and not previous.answer.answered and not previous.answer.continuation
+        refused = previous is not None and previous.answer.status is AnswerStatus.REFUSED
         if reading is Reading.MORE:
             if refused:  # nothing was shown: there is nothing to continue
                 previous = None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from enum import Enum
 
-from index.models import Answer, Citation
+from index.models import Answer, AnswerStatus, Citation
 from index.search.relevance import question_names
 from index.text import STOPWORDS, fold, words
 
@@ -186,7 +186,7 @@ class Memory:
     def remember(self, key: Hashable, turn: Turn) -> None:
         """Keep `turn` as the conversation's last, unless it is a "more" that found nothing more (the
         thread stays where it was)."""
-        if turn.answer.answered or not turn.answer.continuation:
+        if turn.answer.status not in (AnswerStatus.NO_MORE, AnswerStatus.NOTHING_TO_CONTINUE):
             self.put(key, turn)
 
     def put(self, key: Hashable, turn: Turn) -> None:
