@@ -75,7 +75,7 @@ class LiveCorpus:
         self._wanted = threading.Condition()
         self._next: Future[IndexReport] | None = None  # the refresh that has been asked for, not yet started
         self._refresher: threading.Thread | None = None
-        self.watching = threading.Event()  # set once the folder is being watched: a change from then on is seen
+        self.watching = threading.Event()  # set while the folder is watched: a change from then on is seen
 
     def refresh_soon(self) -> Future[IndexReport]:
         """A refresh that starts after this call, run by the corpus's own thread (never an answering
@@ -276,6 +276,7 @@ class LiveCorpus:
             for changes in changes_seen:  # a batch of changes, or an empty one each second
                 self.watching.set()
                 if not self.corpus_dir.is_dir():
+                    self.watching.clear()
                     log.warning("the corpus folder %s is gone: the index answers as it was", self.corpus_dir)
                     returned = True
                     break

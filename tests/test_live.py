@@ -92,11 +92,13 @@ def test_a_corpus_folder_deleted_and_made_again_is_watched_again(
     try:
         assert corpus_live.watching.wait(10)  # the watcher starts in its thread
         shutil.rmtree(corpus)
-        time.sleep(1.5)  # it sees the folder go
+        deadline = time.monotonic() + 20
+        while corpus_live.watching.is_set() and time.monotonic() < deadline:  # it sees the folder go
+            time.sleep(0.05)
+        assert not corpus_live.watching.is_set()
         assert answerer.ask("When was the alpha reactor inspected?").answered  # the index answers as it was
         corpus.mkdir()
         (corpus / "tunnel.txt").write_text("The gamma tunnel was dug in June by the Okafor crew.", encoding="utf-8")
-        deadline = time.monotonic() + 20
         while "tunnel.txt" not in answerer.retriever.manifest.docs and time.monotonic() < deadline:
             time.sleep(0.1)
         assert set(answerer.retriever.manifest.docs) == {"tunnel.txt"}
