@@ -28,7 +28,7 @@ from index.evaluation import EvalQuestion, EvalReport, evaluate, is_correct, loa
 from index.search.retriever import Retriever
 from index.settings import Settings
 from index.store.manifest import Manifest
-from index.store.protocol import StoredChunk, VectorStore
+from index.store.protocol import StoredChunk, VectorStore, document_of
 from index.tuning import AnswerConfig, RelevanceRule, RetrievalConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,10 +75,6 @@ VARIANTS = {
 }
 
 
-def _doc_of(chunk_id: str) -> str:
-    return chunk_id.rsplit("#", 2)[0]
-
-
 class HidingStore:
     """A `VectorStore` that shows an index as if some documents had never been indexed (reads only)."""
 
@@ -100,14 +96,14 @@ class HidingStore:
         wanted, total = 2 * n_results, self._store.count()
         while True:
             hits = self._store.query(embedding, min(wanted, total))
-            kept = [(chunk_id, score) for chunk_id, score in hits if _doc_of(chunk_id) not in self._hidden]
+            kept = [(chunk_id, score) for chunk_id, score in hits if document_of(chunk_id) not in self._hidden]
             if len(kept) >= n_results or wanted >= total:
                 return kept[:n_results]
             wanted *= 4
 
     def iter_chunks(self, page_size: int = 5000) -> Iterator[StoredChunk]:
         for chunk in self._store.iter_chunks(page_size):
-            if chunk.metadata.get("doc_id") not in self._hidden:
+            if chunk.doc_id not in self._hidden:
                 yield chunk
 
     def chunks_of(self, doc_ids: Sequence[str]) -> list[StoredChunk]:

@@ -53,7 +53,7 @@ def _expected(store: MemoryStore, embedder: HashingEmbedder, centring: Centring 
     assert manifest is not None
     expected = {}
     for chunk in store.iter_chunks():
-        info = manifest.docs[chunk.metadata["doc_id"]]
+        info = manifest.docs[chunk.doc_id]
         raw = embedder.embed([with_title(info.title, chunk.text)])
         expected[chunk.chunk_id] = (centring.passage_vectors(raw, [info.lang]) if centring else raw)[0]
     return expected

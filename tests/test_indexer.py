@@ -149,7 +149,7 @@ def test_chunks_left_by_another_model_are_embedded_again(settings: Settings, cor
     centring = Centring.from_json(manifest.centring)
     assert centring is not None
     for chunk in store.iter_chunks():
-        info = manifest.docs[chunk.metadata["doc_id"]]
+        info = manifest.docs[chunk.doc_id]
         mine = centring.passage_vectors(other.embed([with_title(info.title, chunk.text)]), [info.lang])[0]
         assert float(store.vectors([chunk.chunk_id])[0] @ mine) > 0.999
 
@@ -280,8 +280,6 @@ def test_the_chroma_store_reads_the_chunks_of_some_documents(settings: Settings,
     components = build(settings, embedder=HashingEmbedder())
     components.indexer().run(corpus)
     some = components.store.chunks_of(["beta.txt", "gamma.txt", "missing.txt"])
-    assert sorted(str(c.metadata["doc_id"]) for c in some) == ["beta.txt", "gamma.txt"]
-    assert {c.text for c in some} == {
-        c.text for c in components.store.iter_chunks() if c.metadata["doc_id"] != "alpha.txt"
-    }
+    assert sorted(c.doc_id for c in some) == ["beta.txt", "gamma.txt"]
+    assert {c.text for c in some} == {c.text for c in components.store.iter_chunks() if c.doc_id != "alpha.txt"}
     assert components.store.chunks_of([]) == []

@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -31,7 +30,7 @@ from index.ingest.ocr import Ocr
 from index.language import LANGUAGES, detect_language
 from index.models import Chunk, Document, DocumentInfo, IndexReport, SkippedFile
 from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
-from index.store.protocol import VectorStore
+from index.store.protocol import VectorStore, chunk_id, chunk_row, moved_chunk_id
 from index.text import with_title
 
 log = logging.getLogger(__name__)
@@ -59,32 +58,6 @@ def document_language(document: Document) -> str:
     """The document's language: as its file declares it when that is one we tell apart, else as read."""
     declared = document.lang[:2].lower()
     return declared if declared in LANGUAGES else detect_language(document.text, default="?")
-
-
-def chunk_id(doc_id: str, version: str, index: int) -> str:
-    return f"{doc_id}#{version}#{index}"
-
-
-def _moved(old_chunk_id: str, version: str) -> str:
-    """The id of the same chunk under another version of its document."""
-    doc_id, _, index = old_chunk_id.rsplit("#", 2)
-    return chunk_id(doc_id, version, int(index))
-
-
-def chunk_metadata(document: Document, chunk: Chunk, version: str) -> dict[str, Any]:
-    """Per-chunk metadata; document-level fields (title, date, url) live once, in the manifest."""
-    metadata: dict[str, Any] = {
-        "doc_id": document.doc_id,
-        "version": version,
-        "start": chunk.start,
-        "end": chunk.end,
-        "paragraph": chunk.paragraph,
-    }
-    if chunk.page is not None:
-        metadata["page"] = chunk.page
-    if chunk.section:
-        metadata["section"] = chunk.section
-    return metadata
 
 
 @dataclass
@@ -220,8 +193,7 @@ class Indexer:
         orphans = [
             chunk.chunk_id
             for chunk in self._store.iter_chunks()
-            if (info := docs.get(str(chunk.metadata.get("doc_id")))) is None
-            or info.version != chunk.metadata.get("version")
+            if (info := docs.get(chunk.doc_id)) is None or info.version != chunk.version
         ]
         if orphans:
             log.warning("removing %d stored passage(s) of no indexed document", len(orphans))
@@ -259,9 +231,9 @@ class Indexer:
         """Store the vectors of documents indexed before centring again, centred, under their new version (no
         re-embedding: the stored vectors are the model's own). The old ones serve until the manifest commits;
         an interrupted run resumes with what it had copied."""
-        old = ((str(chunk.metadata.get("doc_id")), chunk) for chunk in self._store.iter_chunks())
-        pending = [(doc_id, chunk) for doc_id, chunk in old if recentre.get(doc_id) == chunk.metadata.get("version")]
-        new_ids = {chunk.chunk_id: _moved(chunk.chunk_id, version[doc_id]) for doc_id, chunk in pending}
+        old = ((chunk.doc_id, chunk) for chunk in self._store.iter_chunks())
+        pending = [(doc_id, chunk) for doc_id, chunk in old if recentre.get(doc_id) == chunk.version]
+        new_ids = {chunk.chunk_id: moved_chunk_id(chunk.chunk_id, version[doc_id]) for doc_id, chunk in pending}
         done = self._store.stored(list(new_ids.values()))
         pending = [(doc_id, chunk) for doc_id, chunk in pending if new_ids[chunk.chunk_id] not in done]
         for start in range(0, len(pending), self._store_batch):
@@ -370,7 +342,7 @@ class Indexer:
                     [chunk_id(doc.doc_id, version[doc.doc_id], chunk.index) for doc, chunk in batch],
                     vectors,
                     [chunk.text for _, chunk in batch],
-                    [chunk_metadata(doc, chunk, version[doc.doc_id]) for doc, chunk in batch],
+                    [chunk_row(doc.doc_id, version[doc.doc_id], chunk) for doc, chunk in batch],
                 )
                 progress(min(start + len(batch), total), total)
             if in_flight is not None:

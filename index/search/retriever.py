@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from index.centring import Centring
 from index.embedding import Embedder
@@ -30,8 +29,6 @@ log = logging.getLogger(__name__)
 def passage_from(
     chunk: StoredChunk, document: DocumentInfo, score: float, dense: float, lexical: float, similarity: float = 0.0
 ) -> Passage:
-    meta: dict[str, Any] = chunk.metadata
-    page = meta.get("page")
     return Passage(
         chunk_id=chunk.chunk_id,
         doc_id=document.doc_id,
@@ -40,15 +37,15 @@ def passage_from(
         url=document.url,
         path=document.path,
         text=chunk.text,
-        start=int(meta.get("start", 0)),
-        end=int(meta.get("end", 0)),
-        paragraph=int(meta.get("paragraph", 0)),
-        page=int(page) if page is not None else None,
+        start=chunk.start,
+        end=chunk.end,
+        paragraph=chunk.paragraph,
+        page=chunk.page,
         score=score,
         dense=dense,
         lexical=lexical,
         similarity=similarity,
-        section=str(meta.get("section", "")),
+        section=chunk.section,
         author=document.author,
         lang=document.lang,
     )
@@ -93,7 +90,7 @@ class _Snapshot:
         self.stem_by_language = stem_by_language
         self.chunks = chunks
         self.positions = {chunk.chunk_id: i for i, chunk in enumerate(chunks)}
-        self.doc_of = [str(chunk.metadata["doc_id"]) for chunk in chunks]
+        self.doc_of = [chunk.doc_id for chunk in chunks]
         # How the stored vectors were centred by language; a question is centred the same way.
         self.centring = Centring.from_json(manifest.centring)
         # Per question language: how similar unrelated questions are, on average, to each language's documents.
@@ -135,8 +132,8 @@ class _Snapshot:
         added = [chunk for chunk in store.chunks_of(changed) if _belongs(chunk, manifest)]
         lexical = self.lexical.with_changes(
             removed,
-            (with_title(manifest.docs[str(c.metadata["doc_id"])].title, c.text) for c in added),
-            (manifest.docs[str(c.metadata["doc_id"])].lang for c in added) if self.stem_by_language else None,
+            (with_title(manifest.docs[c.doc_id].title, c.text) for c in added),
+            (manifest.docs[c.doc_id].lang for c in added) if self.stem_by_language else None,
         )
         chunks = [chunk for chunk, kept in zip(self.chunks, stays) if kept] + added
         return _Snapshot(manifest, chunks, stem_by_language=self.stem_by_language, lexical=lexical)
@@ -350,7 +347,7 @@ class Retriever:
             lexical_score = lexical.get(chunk_id, 0.0)
             score = dense_score + self.config.lexical_weight * lexical_score
             chunk = snapshot.chunks[snapshot.positions[chunk_id]]
-            document = manifest.docs[str(chunk.metadata["doc_id"])]
+            document = manifest.docs[chunk.doc_id]
             similarity = raw.get(chunk_id, raw_floor)
             passage = passage_from(chunk, document, score, dense_score, lexical_score, similarity)
             scored.append(replace(passage, score=score + boost(passage)) if boost else passage)
@@ -421,8 +418,8 @@ def _lexical_part(info: DocumentInfo | None) -> tuple[str, str, str] | None:
 
 
 def _belongs(chunk: StoredChunk, manifest: Manifest) -> bool:
-    info = manifest.docs.get(str(chunk.metadata.get("doc_id")))
-    return info is not None and info.version == chunk.metadata.get("version")
+    info = manifest.docs.get(chunk.doc_id)
+    return info is not None and info.version == chunk.version
 
 
 def _against_own_document(passage: Passage, manifest: Manifest, language: str = "", weight: float = 1.0) -> float:

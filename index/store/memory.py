@@ -91,7 +91,7 @@ class MemoryStore:
 
     def chunks_of(self, doc_ids: Sequence[str]) -> list[StoredChunk]:
         wanted = set(doc_ids)
-        return [chunk for _, chunk in list(self._rows.values()) if chunk.metadata.get("doc_id") in wanted]
+        return [chunk for _, chunk in list(self._rows.values()) if chunk.doc_id in wanted]
 
     def lock_for_writing(self) -> None:
         """One process owns it: nothing to lock."""

@@ -1,4 +1,5 @@
-"""What retrieval and indexing need from a vector store: the `VectorStore` protocol and its rows."""
+"""What retrieval and indexing need from a vector store: the `VectorStore` protocol and its rows (their ids
+and metadata are written and read here only)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,78 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from index.models import Chunk
 from index.store.manifest import Manifest
+
+
+def chunk_id(doc_id: str, version: str, index: int) -> str:
+    """The id of chunk `index` of version `version` of a document."""
+    return f"{doc_id}#{version}#{index}"
+
+
+def document_of(chunk_id: str) -> str:
+    """The id of the document a chunk id belongs to."""
+    return chunk_id.rsplit("#", 2)[0]
+
+
+def moved_chunk_id(old_chunk_id: str, version: str) -> str:
+    """The id of the same chunk under another version of its document."""
+    doc_id, _, index = old_chunk_id.rsplit("#", 2)
+    return chunk_id(doc_id, version, int(index))
+
+
+def chunk_row(doc_id: str, version: str, chunk: Chunk) -> dict[str, Any]:
+    """A chunk's metadata in the store; document-level fields (title, date, url) live once, in the manifest."""
+    metadata: dict[str, Any] = {
+        "doc_id": doc_id,
+        "version": version,
+        "start": chunk.start,
+        "end": chunk.end,
+        "paragraph": chunk.paragraph,
+    }
+    if chunk.page is not None:
+        metadata["page"] = chunk.page
+    if chunk.section:
+        metadata["section"] = chunk.section
+    return metadata
 
 
 @dataclass(frozen=True)
 class StoredChunk:
-    """One row of the store: id, text and metadata."""
+    """One row of the store: id, text and metadata (as `chunk_row` wrote it)."""
 
     chunk_id: str
     text: str
     metadata: dict[str, Any]
+
+    @property
+    def doc_id(self) -> str:
+        return str(self.metadata.get("doc_id", ""))
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata.get("version", ""))
+
+    @property
+    def start(self) -> int:
+        return int(self.metadata.get("start", 0))
+
+    @property
+    def end(self) -> int:
+        return int(self.metadata.get("end", 0))
+
+    @property
+    def paragraph(self) -> int:
+        return int(self.metadata.get("paragraph", 0))
+
+    @property
+    def page(self) -> int | None:
+        page = self.metadata.get("page")
+        return int(page) if page is not None else None
+
+    @property
+    def section(self) -> str:
+        return str(self.metadata.get("section", ""))
 
 
 class VectorStore(Protocol):
