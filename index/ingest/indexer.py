@@ -105,6 +105,7 @@ class Indexer:
     def run(self, corpus_dir: Path, rebuild: bool = False, progress: ProgressCallback = _no_progress) -> IndexReport:
         started = time.perf_counter()
         self._store.lock_for_writing()
+        self._store.upgrade()
         if rebuild:
             self._store.drop()
         previous = self._store.read_manifest()

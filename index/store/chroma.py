@@ -86,9 +86,11 @@ class ChromaStore:
         self._unlock()
 
     def lock_for_writing(self) -> None:
-        """One writer at a time: the embedded store is locked on connect; a server's writers lock here.
-        The writer also brings an index made with Chroma's shallower default search up to `SEARCH_EF`."""
+        """One writer at a time: the embedded store is locked on connect; a server's writers lock here."""
         self._writer_lock()
+
+    def upgrade(self) -> None:
+        """Bring an index made with Chroma's shallower default search up to `SEARCH_EF` (the writer does)."""
         try:
             self._call(self._deepen_search)
         except CorpusbotError as exc:  # a damaged store: `--rebuild` drops it next; anything else says so itself

@@ -96,6 +96,9 @@ class MemoryStore:
     def lock_for_writing(self) -> None:
         """One process owns it: nothing to lock."""
 
+    def upgrade(self) -> None:
+        """Made by this code: nothing to bring up to date."""
+
     def drop(self) -> None:
         self._manifest = None
         self._rows.clear()
