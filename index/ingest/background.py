@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from index.embedding import Embedder, once_per_model
@@ -85,24 +87,16 @@ def similarity_background(references: np.ndarray, chunk_vectors: np.ndarray) -> 
     return float(similarities.mean()), max(float(similarities.std()), 1e-3)
 
 
-def document_background(references: np.ndarray, chunk_vectors: np.ndarray) -> float | None:
-    """How similar unrelated questions are, on average, to one document's chunks.
+def document_backgrounds(per_reference: np.ndarray) -> dict[str, Any]:
+    """A document's `background` and `backgrounds` (DocumentInfo fields) from each reference question's
+    mean similarity to its chunks.
 
-    A corpus mixes kinds of text (news, man pages, reference docs) that a model places nearer to or
-    farther from any question; a passage is judged against its own document's level, not the mix's."""
-    if len(chunk_vectors) == 0:
-        return None
-    return float((references @ np.asarray(chunk_vectors, dtype=np.float32).T).mean())
-
-
-def language_backgrounds(references: np.ndarray, chunk_vectors: np.ndarray) -> dict[str, float]:
-    """How similar unrelated questions in each language are, on average, to one document's chunks.
-
-    A model places a question nearer to texts in its own language: an English question is closer to
-    an unrelated English page than to an unrelated French one. Measured per language of the question,
-    that pull can be taken out before documents of both languages are compared."""
-    if len(chunk_vectors) == 0:
-        return {}
-    per_reference = (references @ np.asarray(chunk_vectors, dtype=np.float32).T).mean(axis=1)
+    A corpus mixes kinds of text (news, man pages, reference docs) that a model places nearer to or farther
+    from any question: a passage is judged against its own document's level, not the mix's. And a model
+    places a question nearer to texts in its own language: measured per language of the question, that
+    pull can be taken out before documents of both languages are compared."""
     languages = np.asarray(REFERENCE_LANGUAGES)
-    return {language: float(per_reference[languages == language].mean()) for language in dict.fromkeys(languages)}
+    return {
+        "background": float(per_reference.mean()),
+        "backgrounds": {lang: float(per_reference[languages == lang].mean()) for lang in dict.fromkeys(languages)},
+    }

@@ -18,8 +18,7 @@ from index.embedding import Embedder
 from index.errors import LoaderError
 from index.ingest.background import (
     REFERENCE_LANGUAGES,
-    document_background,
-    language_backgrounds,
+    document_backgrounds,
     reference_vectors,
     similarity_background,
 )
@@ -73,6 +72,22 @@ class _Scan:
     recentre: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class _Plan:
+    """What the next generation holds: `docs` (changed ones are added as their chunks are stored) and how
+    it differs from the previous one."""
+
+    scan: _Scan
+    docs: dict[str, DocumentInfo]
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.scan.changed or self.removed or self.scan.languages)
+
+
 class Indexer:
     """Keeps a store in step with a corpus folder, using one embedder."""
 
@@ -103,6 +118,8 @@ class Indexer:
         self._store_batch = store_batch
 
     def run(self, corpus_dir: Path, rebuild: bool = False, progress: ProgressCallback = _no_progress) -> IndexReport:
+        """Bring the store in step with `corpus_dir`: read what changed, embed it, commit a new generation
+        by its manifest, then drop what no generation names. Unchanged documents cost a hash each."""
         started = time.perf_counter()
         self._store.lock_for_writing()
         self._store.upgrade()
@@ -111,79 +128,95 @@ class Indexer:
         previous = self._store.read_manifest()
         check_model(previous, self._embedder)
         centring = self._centring(previous)
-        newly_centred = centring is not None and previous is not None and not previous.centred
-        old_docs = previous.docs if previous else {}
-        scan = self._scan(corpus_dir, old_docs, centred=centring is not None)
-        changed = scan.changed
-        version = scan.versions
-        changed_ids = {d.doc_id for d in changed}
-        # A file that exists but could not be read keeps its previous version: nothing is lost. A link that
-        # must not be followed (outside the corpus, broken) is no document any more.
-        unreadable = {s.path for s in scan.skipped} - scan.not_followed
-        kept = {doc_id: info for doc_id, info in old_docs.items() if doc_id in unreadable}
-        present = set(version)
-        removed = sorted(doc_id for doc_id in old_docs if doc_id not in present and doc_id not in kept)
-
-        docs: dict[str, DocumentInfo] = dict(kept)
-        for doc_id in present - changed_ids:
-            docs[doc_id] = old_docs[doc_id]
-        embedded, reused = self._embed_and_store(changed, version, docs, progress, centring)
-
-        for doc_id, lang in scan.languages.items():  # indexed before languages were told apart
-            docs[doc_id] = replace(docs[doc_id], lang=lang)
-        centred = self._copy_centred(scan.recentre, version, docs, centring) if centring and scan.recentre else 0
+        plan = self._plan(self._scan(corpus_dir, previous.docs if previous else {}, centring is not None), previous)
+        references = self._references(centring) if plan.scan.changed else None
+        embedded, reused = self._embed_and_store(
+            plan.scan.changed, plan.scan.versions, plan.docs, progress, centring, references
+        )
+        for doc_id, lang in plan.scan.languages.items():  # indexed before languages were told apart
+            plan.docs[doc_id] = replace(plan.docs[doc_id], lang=lang)
+        centred = 0
+        if centring is not None and plan.scan.recentre:
+            centred = self._copy_centred(plan.scan.recentre, plan.scan.versions, plan.docs, centring)
         missing_background = [
-            doc_id for doc_id, info in docs.items() if info.background is None or not info.backgrounds
+            doc_id for doc_id, info in plan.docs.items() if info.background is None or not info.backgrounds
         ]
-        if changed or removed or previous is None or missing_background or scan.languages or centred:
-            references = self._references(centring)
-            for doc_id in missing_background:
-                info = docs[doc_id]
-                vectors = self._store.vectors([chunk_id(doc_id, info.version, i) for i in range(info.chunks)])
-                docs[doc_id] = replace(
-                    info,
-                    background=document_background(references, vectors),
-                    backgrounds=language_backgrounds(references, vectors),
-                )
-            mean, std = self._similarity_background(docs, references)
-            manifest = Manifest(
-                model=self._embedder.name,
-                dimension=self._embedder.dimension,
-                chunk_size=self._chunk_size,
-                chunk_overlap=self._chunk_overlap,
-                generation=(previous.generation + 1) if previous else 1,
-                similarity_mean=mean,
-                similarity_std=std,
-                # kept until index/search/calibration.py derives it again for this generation (at once
-                # when the vectors were centred: a bar derived on other vectors does not hold)
-                same_language_bar=previous.same_language_bar if previous and not newly_centred else 0.0,
-                other_language_bar=previous.other_language_bar if previous and not newly_centred else 0.0,
-                calibrated_docs=previous.calibrated_docs if previous and not newly_centred else 0,
-                calibration_version=previous.calibration_version if previous and not newly_centred else 0,
-                centring=centring.to_json() if centring else "",
-                docs=dict(sorted(docs.items())),
-            )
-            self._store.write_manifest(manifest)
-            live = sorted(manifest.live_versions)
-            self._store.delete_where({"version": {"$nin": live}} if live else {"version": {"$ne": ""}})
-            if removed:  # a renamed or de-duplicated file: its content version lives on under another id
-                self._store.delete_where({"doc_id": {"$in": removed}})
-        orphans = self._drop_orphans(docs)
-
+        if plan.changes or previous is None or missing_background or centred:
+            self._commit(previous, plan, centring, missing_background)
+        orphans = self._drop_orphans(plan.docs)
         return IndexReport(
-            documents=len(docs),
-            chunks=sum(info.chunks for info in docs.values()),
-            added=tuple(sorted(changed_ids - old_docs.keys())),
-            updated=tuple(sorted(changed_ids & old_docs.keys())),
-            removed=tuple(removed),
-            unchanged=len(present) - len(changed),
+            documents=len(plan.docs),
+            chunks=sum(info.chunks for info in plan.docs.values()),
+            added=plan.added,
+            updated=plan.updated,
+            removed=plan.removed,
+            unchanged=len(plan.scan.versions) - len(plan.scan.changed),
             embedded_chunks=embedded,
             reused_chunks=reused,
             centred_chunks=centred,
-            skipped=tuple(scan.skipped),
+            skipped=tuple(plan.scan.skipped),
             orphans_removed=orphans,
             seconds=time.perf_counter() - started,
         )
+
+    @staticmethod
+    def _plan(scan: _Scan, previous: Manifest | None) -> _Plan:
+        """The documents of the next generation: the previous ones still present, those that changed (filled
+        in as they are stored), and those that are gone."""
+        old_docs = previous.docs if previous else {}
+        changed_ids = {d.doc_id for d in scan.changed}
+        # A file that exists but could not be read keeps its previous version: nothing is lost. A link that
+        # must not be followed (outside the corpus, broken) is no document any more.
+        unreadable = {s.path for s in scan.skipped} - scan.not_followed
+        docs = {doc_id: info for doc_id, info in old_docs.items() if doc_id in unreadable}
+        for doc_id in scan.versions.keys() - changed_ids:
+            docs[doc_id] = old_docs[doc_id]
+        removed = tuple(sorted(doc_id for doc_id in old_docs if doc_id not in scan.versions and doc_id not in docs))
+        return _Plan(
+            scan,
+            docs,
+            added=tuple(sorted(changed_ids - old_docs.keys())),
+            updated=tuple(sorted(changed_ids & old_docs.keys())),
+            removed=removed,
+        )
+
+    def _commit(
+        self, previous: Manifest | None, plan: _Plan, centring: Centring | None, missing_background: list[str]
+    ) -> None:
+        """Write the manifest of the next generation (the switch readers see), then delete the chunks of
+        versions it no longer names."""
+        references = self._references(centring)
+        docs = plan.docs
+        for doc_id in missing_background:  # stored before backgrounds were kept, or resumed from a killed run
+            info = docs[doc_id]
+            if not info.chunks:
+                continue
+            vectors = self._store.vectors([chunk_id(doc_id, info.version, i) for i in range(info.chunks)])
+            docs[doc_id] = replace(info, **document_backgrounds((references @ vectors.T).mean(axis=1)))
+        mean, std = self._similarity_background(docs, references)
+        # The bar the index derived is kept until index/search/calibration.py derives it again for this
+        # generation (at once when the vectors were centred: a bar derived on other vectors does not hold).
+        carried = previous if previous is not None and (previous.centred or centring is None) else None
+        manifest = Manifest(
+            model=self._embedder.name,
+            dimension=self._embedder.dimension,
+            chunk_size=self._chunk_size,
+            chunk_overlap=self._chunk_overlap,
+            generation=(previous.generation + 1) if previous else 1,
+            similarity_mean=mean,
+            similarity_std=std,
+            same_language_bar=carried.same_language_bar if carried else 0.0,
+            other_language_bar=carried.other_language_bar if carried else 0.0,
+            calibrated_docs=carried.calibrated_docs if carried else 0,
+            calibration_version=carried.calibration_version if carried else 0,
+            centring=centring.to_json() if centring else "",
+            docs=dict(sorted(docs.items())),
+        )
+        self._store.write_manifest(manifest)
+        live = sorted(manifest.live_versions)
+        self._store.delete_where({"version": {"$nin": live}} if live else {"version": {"$ne": ""}})
+        if plan.removed:  # a renamed or de-duplicated file: its content version lives on under another id
+            self._store.delete_where({"doc_id": {"$in": list(plan.removed)}})
 
     def _drop_orphans(self, docs: dict[str, DocumentInfo]) -> int:
         """Remove stored chunks that belong to no document version of the manifest (left by an older
@@ -302,8 +335,10 @@ class Indexer:
         docs: dict[str, DocumentInfo],
         progress: ProgressCallback,
         centring: Centring | None = None,
+        references: np.ndarray | None = None,
     ) -> tuple[int, int]:
-        """Chunk, embed and upsert `documents`; record each in `docs` once all its chunks are stored.
+        """Chunk, embed and upsert `documents`; record each in `docs` (with its background against the
+        `references`, from the vectors as they are embedded, when all of its chunks are).
 
         Returns how many chunks were embedded, and how many an interrupted run had already stored.
         """
@@ -328,6 +363,7 @@ class Indexer:
             pending = [(doc, chunk) for doc, chunk in pending if (doc.doc_id, chunk.index) not in resumed]
         total = len(pending)
         progress(0, total)
+        similarity: dict[str, list[np.ndarray]] = {}  # per document: each reference's similarity to its chunks
         # Store batch N while embedding batch N+1: the store's work overlaps the model's.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as writer:
             in_flight: Future[None] | None = None
@@ -336,6 +372,9 @@ class Indexer:
                 vectors = self._embedder.embed([with_title(doc.title, chunk.text) for doc, chunk in batch])
                 if centring is not None:
                     vectors = centring.passage_vectors(vectors, [docs[doc.doc_id].lang for doc, _ in batch])
+                if references is not None:
+                    for (doc, _), column in zip(batch, (references @ vectors.T).T, strict=True):
+                        similarity.setdefault(doc.doc_id, []).append(column)
                 if in_flight is not None:
                     in_flight.result()
                 in_flight = writer.submit(
@@ -348,6 +387,9 @@ class Indexer:
                 progress(min(start + len(batch), total), total)
             if in_flight is not None:
                 in_flight.result()
+        for doc_id, columns in similarity.items():
+            if len(columns) == docs[doc_id].chunks:  # else resumed in part: read back from the store at commit
+                docs[doc_id] = replace(docs[doc_id], **document_backgrounds(np.mean(columns, axis=0)))
         return total, len(resumed)
 
     def _already_stored(
