@@ -59,11 +59,11 @@ def link(title: str, url: str) -> str:
     return safe_title
 
 
-def citation_line(number: int, title: str, date: str, position: str, url: str) -> str:
+def citation_line(number: int, title: str, date: str, location: str, url: str) -> str:
     parts = [f"[{number}] {link(title, url)}"]
     if date:
         parts.append(escaped_clip(date, 40))
-    parts.append(escaped_clip(position, 80))
+    parts.append(escaped_clip(location, 80))
     return " — ".join(parts)
 
 
@@ -96,7 +96,7 @@ def answer_message(answer: Answer, quote_limit: int = QUOTE_LIMIT) -> str:
     first = best.number
     key_limit, citations = 1200, list(answer.citations)
     while True:
-        lines = "\n".join(citation_line(c.number, c.title, c.date, c.position, c.url) for c in citations)
+        lines = "\n".join(citation_line(c.number, c.title, c.date, c.location, c.url) for c in citations)
         key = escaped_clip(answer.text, key_limit, f" (see /source {first})")
         excerpt_source = _excerpt(best.passage, answer.sentences[0] if answer.sentences else "", quote_limit)
         excerpt = escaped_clip(excerpt_source, quote_limit, f" (/source {first})")
@@ -113,7 +113,7 @@ def citation_messages(citations: Sequence[Citation], header: str = "") -> list[s
     """Each citation with its whole passage; split on passage boundaries, long passages trimmed."""
     blocks = [escaped_clip(header, 500)] if header else []
     for c in citations:
-        head = citation_line(c.number, c.title, c.date, c.position, c.url)
+        head = citation_line(c.number, c.title, c.date, c.location, c.url)
         room = MAX_MESSAGE - len(head) - len("\n<blockquote></blockquote>")
         body = escaped_clip(c.passage, min(room, 3000), f" (full text: /source {c.number})")
         blocks.append(f"{head}\n<blockquote>{body}</blockquote>")
@@ -122,7 +122,7 @@ def citation_messages(citations: Sequence[Citation], header: str = "") -> list[s
 
 def source_messages(citation: Citation) -> list[str]:
     """The full text of one citation, over as many messages as it takes."""
-    head = citation_line(citation.number, citation.title, citation.date, citation.position, citation.url)
+    head = citation_line(citation.number, citation.title, citation.date, citation.location, citation.url)
     pieces = split_text(citation.passage, MAX_MESSAGE - len(head) - 80)
     messages = []
     for i, piece in enumerate(pieces):
@@ -139,7 +139,7 @@ def search_messages(search: Search) -> list[str]:
         return [NOTHING_FOUND]
     blocks = [] if search.relevant else [BELOW_THE_BAR]
     for number, p in enumerate(search.passages, start=1):
-        head = citation_line(number, p.title, p.date, p.position, p.url)
+        head = citation_line(number, p.title, p.date, p.location, p.url)
         blocks.append(f"{head}\n<blockquote>{escaped_clip(p.text, 1200)}</blockquote>")
     return pack(blocks)
 
@@ -259,7 +259,7 @@ def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
             InlineQueryResultArticle(
                 id=str(citation.number),
                 title=(answer.text if first else citation.passage)[:100] or citation.title,
-                description=f"[{citation.number}] {citation.title} — {citation.date} — {citation.position}"[:200],
+                description=f"[{citation.number}] {citation.title} — {citation.date} — {citation.location}"[:200],
                 input_message_content=InputTextMessageContent(answer_message(single), parse_mode=ParseMode.HTML),
             )
         )

@@ -23,11 +23,11 @@ def about_line(answer: Answer) -> str:
     return f"(more on: {answer.about})" if answer.continuation else f"(about: {answer.about})"
 
 
-def citation_line(number: int, title: str, date: str, position: str, score: float) -> str:
+def citation_line(number: int, title: str, date: str, location: str, score: float) -> str:
     parts = [f"[{number}] {title}"]
     if date:
         parts.append(date)
-    parts.append(position)
+    parts.append(location)
     parts.append(f"score {score:.2f}")
     return " — ".join(parts)
 
@@ -42,7 +42,7 @@ def answer_text(answer: Answer, width: int = 100) -> str:
     lines = [about_line(answer)] if answer.about else []
     lines += ["Answer:", textwrap.fill(answer.text, width, initial_indent="  ", subsequent_indent="  "), "", "Sources:"]
     for citation in answer.citations:
-        lines.append(citation_line(citation.number, citation.title, citation.date, citation.position, citation.score))
+        lines.append(citation_line(citation.number, citation.title, citation.date, citation.location, citation.score))
         lines.append(textwrap.fill(f"« {citation.passage} »", width, initial_indent="    ", subsequent_indent="    "))
         if citation.url:
             lines.append(f"    {citation.url}")
@@ -57,7 +57,7 @@ def search_text(search: Search, width: int = 100) -> str:
         return NOTHING_FOUND
     lines = [] if search.relevant else [BELOW_THE_BAR]
     for number, passage in enumerate(search.passages, start=1):
-        lines.append(citation_line(number, passage.title, passage.date, passage.position, passage.score))
+        lines.append(citation_line(number, passage.title, passage.date, passage.location, passage.score))
         lines.append(textwrap.fill(passage.text, width, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)
 

@@ -72,7 +72,8 @@ class Passage:
     lang: str = ""  # its document's language ("en", "fr", or "" when not told)
 
     @property
-    def position(self) -> str:
+    def location(self) -> str:
+        """Where the passage stands, as shown to a reader: "¶ 3–4, chars 812–1460", "p. 2, …", "Slide 4, …"."""
         last = self.paragraph + paragraph_breaks(self.text)
         paragraphs = f"¶ {self.paragraph}" if last == self.paragraph else f"¶ {self.paragraph}–{last}"
         where = f"p. {self.page}" if self.page is not None else paragraphs
@@ -88,7 +89,7 @@ class Passage:
             title=self.title,
             date=self.date,
             url=self.url,
-            position=self.position,
+            location=self.location,
             passage=self.text,
             score=self.score,
             start=self.start,
@@ -106,7 +107,7 @@ class Citation:
     title: str
     date: str
     url: str
-    position: str
+    location: str  # as shown to a reader (Passage.location)
     passage: str
     score: float
     start: int
@@ -121,7 +122,7 @@ class Citation:
             **({"author": self.author} if self.author else {}),
             "date": self.date,
             "url": self.url,
-            "position": self.position,
+            "position": self.location,  # the key --json has always had
             "start": self.start,
             "end": self.end,
             "passage": self.passage,

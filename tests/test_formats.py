@@ -44,7 +44,7 @@ def index_folder(corpus: Path, ocr: Ocr | None = None) -> tuple[QuestionAnswerer
 def cited(answer: Answer) -> tuple[str, str, str]:
     assert answer.answered, f"refused: {answer.question}"
     first = answer.citations[0]
-    return first.doc_id, first.position, answer.text
+    return first.doc_id, first.location, answer.text
 
 
 def test_each_format_keeps_its_metadata() -> None:

@@ -102,7 +102,7 @@ def test_answer_cites_passage_found_through_a_different_spelling(fuzzy_index: Se
     assert answer.citations[0].doc_id == "meeting.txt"
     assert "Sotchi" in answer.text
     citation = answer.citations[0]
-    assert citation.title == "Meeting" and citation.position.startswith("¶ 1")
+    assert citation.title == "Meeting" and citation.location.startswith("¶ 1")
     raw = (fuzzy_index.corpus_dir / "meeting.txt").read_text(encoding="utf-8")
     assert raw[citation.start : citation.end] == citation.passage
 
