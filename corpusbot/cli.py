@@ -17,7 +17,6 @@ from corpusbot.messages import explain
 from index.answer.conversation import Memory
 from index.errors import CorpusbotError
 from index.settings import Settings
-from index.text import clean_question
 
 if TYPE_CHECKING:  # the heavy modules load only for the commands that need them
     from index.answer.answerer import Components, QuestionAnswerer
@@ -130,7 +129,7 @@ def _run_core(args: argparse.Namespace, settings: Settings, components: Componen
         return _add(components, settings, args)
     answerer = components.answerer()
     if args.command == "ask":
-        question = clean_question(" ".join(args.question))
+        question = " ".join(args.question)  # the answerer cleans it
         if args.search:
             search = answerer.browse(question)
             print(render.search_json(search) if args.json else render.search_text(search))
