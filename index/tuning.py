@@ -135,6 +135,21 @@ RECALIBRATE_CHANGE = 0.1
 
 
 # --- Answer ------------------------------------------------------------------------------------------
+# How a sentence of the cited passages scores as the key sentence (index/answer/extraction.py), without
+# embedding it (a dense sentence similarity improved the key sentence once in 36 questions but doubled the
+# answer's latency): the share of the question's words it holds, whether it holds the kind of thing asked
+# for, and whether it says anything beyond the question's own words: full credit from NEW_TERMS_FULL_CREDIT
+# terms the question does not hold. That keeps a sentence that only restates the question ("Le réseau
+# Alphonse Buckmaster est constitué.") from beating the one that answers it. Measured with the retrieval
+# fixed (eval-external FR/EN, eval-english EN/FR): answer@1 0.695/0.615/0.750/0.670 -> 0.735/0.655/0.767/0.687,
+# the seed's own questions and paraphrases 0.833 -> 0.889 (FR), 0.884 (EN, same); the key sentence 5-16 %
+# longer. Weights 0.1-0.3 and 2-5 terms do alike; full credit from 4 terms gained as much but put a short
+# answering sentence ("It reopened to traffic in June.") below a longer one that restates the topic, and
+# rewarding length alone gained less with longer sentences (0.715/0.660/0.760/0.673).
+SENTENCE_WEIGHTS = {"lexical": 0.25, "type": 0.3, "new": 0.2}
+NEW_TERMS_FULL_CREDIT = 2
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
     """How many passages to cite, how many sentences to quote, and how far answer cues rerank."""

@@ -154,6 +154,18 @@ def test_answer_cues_move_the_passage_holding_a_date_up(corpus: Path) -> None:
     assert with_cues.citations[0].doc_id == "dated.txt" and "7 July" in with_cues.text
 
 
+def test_a_sentence_that_only_restates_the_question_does_not_stand_alone_as_the_answer(corpus: Path) -> None:
+    """The first sentence holds most of the question's words and nothing else; the answer is in the next."""
+    embedder = HashingEmbedder()
+    docs = {
+        "resistance": "The Alphonse Buckmaster network of the resistance was formed. Its members sabotaged the "
+        "Salorges warehouses near the port in 1943, and the cranes."
+    }
+    store = _index(corpus, docs, embedder)
+    answer = _answerer(embedder, store, top_k=1).ask("Which warehouses did the Alphonse Buckmaster network sabotage?")
+    assert answer.answered and "Salorges" in answer.text
+
+
 @pytest.mark.parametrize("top_k", [1, 3, 8])
 def test_top_k_gives_that_many_citations(corpus: Path, top_k: int) -> None:
     embedder = HashingEmbedder()

@@ -10,6 +10,7 @@ from enum import Enum
 from index.models import Answer, Passage
 from index.sentences import split_sentences
 from index.text import content_words, fold, spellings, stemming_of, terms, words
+from index.tuning import NEW_TERMS_FULL_CREDIT, SENTENCE_WEIGHTS
 
 
 class Expect(Enum):
@@ -108,10 +109,6 @@ _CAPITALISED_WORD = re.compile(r"(?<![.!?]\s)(?<!^)(?<![\w-])[A-Z\u00c0-\u00de][
 _QUOTE_MARKS = re.compile(r"[«»“”]|\"\w")
 _PLACE_CUES = re.compile(r"\b(a|en|au|aux|near|in|at|pres de|dans) [A-Z][\w-]*")
 
-# Sentences are scored without embedding them: on the development questions, adding a dense
-# sentence similarity improved the key sentence once in 36 questions but doubled answer latency.
-_ANSWER_WEIGHTS = {"lexical": 0.25, "type": 0.3}
-
 
 def expected_answer(question: str) -> Expect:
     """The kind of answer `question` asks for, from its first question word: a typed one ("when", "combien"),
@@ -191,6 +188,14 @@ def lexical_overlap(
     return hits / len(question_words)
 
 
+def beyond_the_question(question: str, sentence: str, language: str) -> float:
+    """How much the sentence says beyond the question's own words: 0 for one that only restates it, 1 from
+    NEW_TERMS_FULL_CREDIT terms of its own (stemmed as its document's `language`)."""
+    stemming = stemming_of(language)
+    new = set(terms(sentence, stemming)) - set(terms(question, stemming))
+    return min(1.0, len(new) / NEW_TERMS_FULL_CREDIT)
+
+
 def score_sentences(
     question: str,
     passages: Sequence[Passage],
@@ -217,7 +222,11 @@ def score_sentences(
             overlap = (2 * len(question_words) * overlap + len(topic_words) * topical) / (
                 2 * len(question_words) + len(topic_words)
             )
-        score = _ANSWER_WEIGHTS["lexical"] * overlap + _ANSWER_WEIGHTS["type"] * type_match(expect, text, asked)
+        score = (
+            SENTENCE_WEIGHTS["lexical"] * overlap
+            + SENTENCE_WEIGHTS["type"] * type_match(expect, text, asked)
+            + SENTENCE_WEIGHTS["new"] * beyond_the_question(f"{question} {topic}", text, language)
+        )
         scored.append(ScoredSentence(number, text, start, end, score))
     return scored
 
