@@ -171,16 +171,12 @@ class ScoredSentence:
 
 
 def lexical_overlap(
-    question_words: set[str],
-    sentence: str,
-    expand: Callable[[str], Sequence[tuple[str, float]]],
-    language: str = "fr",
+    question_words: set[str], present: set[str], expand: Callable[[str], Sequence[tuple[str, float]]]
 ) -> float:
-    """Share of the question's content words (or their fuzzy spellings, or translations) found in the
-    sentence, whose terms are stemmed as the index stems its document's `language`."""
+    """Share of the question's content words (or their fuzzy spellings, or translations) among a sentence's
+    terms (`present`, stemmed as the index stems its document's language)."""
     if not question_words:
         return 0.0
-    present = set(terms(sentence, stemming_of(language)))
     hits = 0.0
     for word in question_words:
         weights = [w for t, w in expand(word) if t in present]
@@ -188,12 +184,10 @@ def lexical_overlap(
     return hits / len(question_words)
 
 
-def beyond_the_question(question: str, sentence: str, language: str) -> float:
-    """How much the sentence says beyond the question's own words: 0 for one that only restates it, 1 from
-    NEW_TERMS_FULL_CREDIT terms of its own (stemmed as its document's `language`)."""
-    stemming = stemming_of(language)
-    new = set(terms(sentence, stemming)) - set(terms(question, stemming))
-    return min(1.0, len(new) / NEW_TERMS_FULL_CREDIT)
+def beyond_the_question(asked: set[str], present: set[str]) -> float:
+    """How much a sentence (its terms: `present`) says beyond the question's own terms (`asked`, stemmed
+    alike): 0 for one that only restates it, 1 from NEW_TERMS_FULL_CREDIT terms of its own."""
+    return min(1.0, len(present - asked) / NEW_TERMS_FULL_CREDIT)
 
 
 def score_sentences(
@@ -214,18 +208,22 @@ def score_sentences(
         for start, end in split_sentences(passage.text):
             spans.append((number, passage.text[start:end], passage.start + start, passage.start + end))
     scored = []
+    asked_terms: dict[str, set[str]] = {}  # the question's terms (and its topic's), per stemming
     for number, text, start, end in spans:
-        language = passages[number].lang
-        overlap = lexical_overlap(question_words, text, expand, language)
+        stemming = stemming_of(passages[number].lang)
+        present = set(terms(text, stemming))
+        if stemming not in asked_terms:
+            asked_terms[stemming] = set(terms(f"{question} {topic}", stemming))
+        overlap = lexical_overlap(question_words, present, expand)
         if topic_words:
-            topical = lexical_overlap(topic_words, text, expand, language)
+            topical = lexical_overlap(topic_words, present, expand)
             overlap = (2 * len(question_words) * overlap + len(topic_words) * topical) / (
                 2 * len(question_words) + len(topic_words)
             )
         score = (
             SENTENCE_WEIGHTS["lexical"] * overlap
             + SENTENCE_WEIGHTS["type"] * type_match(expect, text, asked)
-            + SENTENCE_WEIGHTS["new"] * beyond_the_question(f"{question} {topic}", text, language)
+            + SENTENCE_WEIGHTS["new"] * beyond_the_question(asked_terms[stemming], present)
         )
         scored.append(ScoredSentence(number, text, start, end, score))
     return scored
