@@ -19,6 +19,7 @@ from index.models import DocumentInfo, IndexReport
 from index.search.calibration import calibrate
 from index.search.retriever import Retriever
 from index.uploads import PendingUpload, UploadJournal
+from index.tuning import WATCH_DEBOUNCE_MS
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +268,7 @@ class LiveCorpus:
             changes_seen = watch(
                 self.corpus_dir,
                 stop_event=stop,
-                debounce=400,
+                debounce=WATCH_DEBOUNCE_MS,
                 step=100,
                 watch_filter=_visible,
                 rust_timeout=250,

@@ -19,6 +19,10 @@ CENTRING_WEIGHT = 0.5
 # split); 400 finds them (hit@1 FR 0.85 -> 0.865, EN 0.76 -> 0.78, same latency), nearly run-stable.
 SEARCH_EF = 400
 
+# --- Live corpus (index/live.py) -----------------------------------------------------------------------
+# File events are gathered this long before a re-index (a copy in progress, a burst of files: one refresh).
+WATCH_DEBOUNCE_MS = 400
+
 # --- Search: lexical side ---------------------------------------------------------------------------
 # A new generation is loaded from the previous one (only the chunks of changed documents read and stemmed)
 # unless its changed documents hold more than this share of the chunks: then reading everything is as cheap.
@@ -148,6 +152,9 @@ RECALIBRATE_CHANGE = 0.1
 # rewarding length alone gained less with longer sentences (0.715/0.660/0.760/0.673).
 SENTENCE_WEIGHTS = {"lexical": 0.25, "type": 0.3, "new": 0.2}
 NEW_TERMS_FULL_CREDIT = 2
+# A further sentence of the best passage joins the answer (up to AnswerConfig.max_sentences) when it
+# scores at least this share of the best one's score.
+EXTRA_SENTENCE_SHARE = 0.85
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from enum import Enum
 from index.models import Answer, Passage
 from index.sentences import split_sentences
 from index.text import content_words, fold, spellings, stemming_of, terms, words
-from index.tuning import NEW_TERMS_FULL_CREDIT, SENTENCE_WEIGHTS
+from index.tuning import EXTRA_SENTENCE_SHARE, NEW_TERMS_FULL_CREDIT, SENTENCE_WEIGHTS
 
 
 class Expect(Enum):
@@ -246,7 +246,7 @@ def build_answer(
         return Answer(question=question, answered=True, sentences=(passages[0].text,), citations=citations)
     chosen = [in_best[0]]
     for candidate in in_best[1:max_sentences]:
-        if candidate.score >= 0.85 * in_best[0].score:
+        if candidate.score >= EXTRA_SENTENCE_SHARE * in_best[0].score:
             chosen.append(candidate)
     chosen.sort(key=lambda s: s.start)
     return Answer(

@@ -1,4 +1,4 @@
-"""A model's language means, measured once per index, for centring its vectors (index/centring.py).
+"""A model's language means, measured once per loaded model, for centring its vectors (index/centring.py).
 
 A multilingual model places every French text a little towards "French" and every English text towards
 "English". Subtracting half of each language's mean (measured once per model on the parallel sentences
