@@ -18,8 +18,8 @@ from index.ingest.loaders import SUPPORTED_SUFFIXES, write_file
 from index.models import DocumentInfo, IndexReport
 from index.search.calibration import calibrate
 from index.search.retriever import Retriever
-from index.uploads import PendingUpload, UploadJournal
 from index.tuning import WATCH_DEBOUNCE_MS
+from index.uploads import PendingUpload, UploadJournal
 
 log = logging.getLogger(__name__)
 
