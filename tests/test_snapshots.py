@@ -8,6 +8,7 @@ from pathlib import Path
 
 from index.answer.answerer import build
 from index.disk_cache import cache_folder
+from index.search import snapshots
 from index.settings import Settings
 from tests.fakes import HashingEmbedder, write_corpus
 
@@ -32,6 +33,7 @@ def _answers(settings: Settings) -> tuple[list[tuple[tuple[str, int, float], ...
     answerer = components.answerer()
     cited = [tuple((c.doc_id, c.start, round(c.score, 6)) for c in answerer.ask(q).citations) for q in QUESTIONS]
     components.store.close()
+    snapshots.flush()  # as the process would at exit
     return cited, len(reads)
 
 
@@ -58,6 +60,7 @@ def test_a_new_process_answers_from_the_kept_snapshot_as_from_the_store(settings
     components = build(settings, embedder=HashingEmbedder())
     assert components.answerer().ask("Who opened the delta dam?").citations[0].doc_id == "delta.txt"
     components.store.close()
+    snapshots.flush()
     current, reads = _answers(settings)
     assert reads == 0 and current != from_store  # kept at its first load, just above
 

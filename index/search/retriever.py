@@ -204,8 +204,8 @@ class Retriever:
         chunks = [chunk for chunk in self._store.iter_chunks() if _belongs(chunk, manifest)]
         log.info("loaded index generation %s: %d chunks", manifest.generation, len(chunks))
         snapshot = _Snapshot(manifest, chunks, self.config.bridge_weight, self.config.stem_by_language)
-        if self._store.durable:
-            snapshots.save(self._snapshot_key(manifest), chunks, snapshot.lexical)
+        if self._store.durable:  # kept for the next process, written while this one answers
+            snapshots.save_later(self._snapshot_key(manifest), chunks, snapshot.lexical)
         return snapshot
 
     def _snapshot_key(self, manifest: Manifest) -> str:

@@ -9,6 +9,8 @@ import json
 import logging
 import os
 import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,11 @@ log = logging.getLogger(__name__)
 SNAPSHOT_FORMAT = 1
 # How many snapshots are kept (the most recently used): several indexes, or generations, of one machine.
 KEEP = 4
+# Copies are written by one worker thread, after the generation is answering; the interpreter waits for it
+# at exit, so a one-shot `corpusbot ask` prints its answer first and keeps the copy for the next one.
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep-snapshot")
+_pending: set[Future[None]] = set()
+_pending_lock = threading.Lock()
 
 
 def snapshot_key(store: str, manifest: Manifest, stem_by_language: bool) -> str:
@@ -39,6 +46,26 @@ def snapshot_key(store: str, manifest: Manifest, stem_by_language: bool) -> str:
 def _path(key: str) -> Path | None:
     folder = cache_folder()
     return None if folder is None else folder / "snapshots" / f"{key}.npz"
+
+
+def save_later(key: str, chunks: list[StoredChunk], lexical: LexicalIndex) -> None:
+    """`save`, in the writer thread: the caller answers meanwhile."""
+    future = _writer.submit(save, key, chunks, lexical)
+    with _pending_lock:
+        _pending.add(future)
+    future.add_done_callback(_forget)
+
+
+def _forget(future: Future[None]) -> None:
+    with _pending_lock:
+        _pending.discard(future)
+
+
+def flush() -> None:
+    """Wait until the copies asked for so far are written."""
+    with _pending_lock:
+        pending = set(_pending)
+    wait(pending)
 
 
 def save(key: str, chunks: list[StoredChunk], lexical: LexicalIndex) -> None:
