@@ -4,6 +4,8 @@ store nor stems it again."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import json
 import logging
@@ -49,11 +51,24 @@ def _path(key: str) -> Path | None:
 
 
 def save_later(key: str, chunks: list[StoredChunk], lexical: LexicalIndex) -> None:
-    """`save`, in the writer thread: the caller answers meanwhile."""
-    future = _writer.submit(save, key, chunks, lexical)
+    """`save`, in the writer thread: the caller answers meanwhile. The memory the load and the copy used
+    for a while is handed back to the system afterwards."""
+    future = _writer.submit(_save_and_release, key, chunks, lexical)
     with _pending_lock:
         _pending.add(future)
     future.add_done_callback(_forget)
+
+
+def _save_and_release(key: str, chunks: list[StoredChunk], lexical: LexicalIndex) -> None:
+    save(key, chunks, lexical)
+    release_free_memory()
+
+
+def release_free_memory() -> None:
+    """Hand back to the system the heap that a load from the store and the copy leave free: glibc keeps it
+    for the process otherwise (45 MB of 336 at 13.5k chunks). Nothing where the C library lacks it."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _forget(future: Future[None]) -> None:
