@@ -237,6 +237,8 @@ class LexicalIndex:
                         or _transliterated(term, match)
                     )
                 )
+        if len(found) == 1:
+            return found[0]  # one term's postings: in chunk order, each chunk once
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     def chunks_with_cognate(self, word: str) -> np.ndarray:
@@ -250,6 +252,8 @@ class LexicalIndex:
                 term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=COGNATE_RATIO, limit=None
             )
             found.extend(self._postings[match][0] for match, _, _ in near if _cognate(term, match))
+        if len(found) == 1:
+            return found[0]  # one term's postings: in chunk order, each chunk once
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     def search(self, query: str, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:

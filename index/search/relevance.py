@@ -115,26 +115,29 @@ def _translated_as_a_whole(word: str) -> bool:
 def documents_naming(
     names: Sequence[str],
     lexical: LexicalIndex,
-    doc_of: Sequence[str],
+    doc_numbers: np.ndarray,
+    doc_ids: Sequence[str],
     translatable: Sequence[str] = (),
     cutoff: float | None = NAME_RATIO,
     cognates: bool = False,
 ) -> set[str] | None:
     """The documents that hold every one of `names` (in a close spelling: `cutoff`, None for one by length;
     or, with `cognates`, as the other language may write it) and every one of `translatable` (in a close
-    spelling or translated), None when there are neither."""
+    spelling or translated), None when there are neither. `doc_numbers` gives each chunk position's document
+    as an index into `doc_ids`."""
     if not names and not translatable:
         return None
-    found: set[str] | None = None
+    found = np.ones(len(doc_ids), dtype=bool)
     for word, translated in [*((name, False) for name in names), *((word, True) for word in translatable)]:
         positions = lexical.chunks_with(word, cutoff, translated)
         if cognates and not translated:
             positions = np.union1d(positions, lexical.chunks_with_cognate(word))
-        docs = {doc_of[position] for position in positions}
-        found = docs if found is None else found & docs
-        if not found:
+        holding = np.zeros(len(doc_ids), dtype=bool)
+        holding[doc_numbers[positions]] = True
+        found &= holding
+        if not found.any():
             return set()
-    return found
+    return {doc_ids[int(number)] for number in np.flatnonzero(found)}
 
 
 def missing_names(question: str, lexical: LexicalIndex) -> list[str]:

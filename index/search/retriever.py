@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from index.centring import Centring
 from index.embedding import Embedder
 from index.errors import IndexNotBuiltError, IndexOutdatedError
@@ -91,6 +93,10 @@ class _Snapshot:
         self.chunks = chunks
         self.positions = {chunk.chunk_id: i for i, chunk in enumerate(chunks)}
         self.doc_of = [chunk.doc_id for chunk in chunks]
+        # The same as numbers into `doc_ids`: which documents hold a name is read off arrays, not strings.
+        self.doc_ids = list(dict.fromkeys(self.doc_of))
+        number = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
+        self.doc_numbers = np.fromiter((number[doc_id] for doc_id in self.doc_of), np.int64, count=len(self.doc_of))
         # How the stored vectors were centred by language; a question is centred the same way.
         self.centring = Centring.from_json(manifest.centring)
         # Per question language: how similar unrelated questions are, on average, to each language's documents.
@@ -377,11 +383,12 @@ class Retriever:
             names, everyday = capitalised_words(question, rule.anchor_zipf_max)
             translatable = everyday if rule.common_anchors else ()
             cutoff = None if rule.strict_short_names else NAME_RATIO
-            naming = documents_naming(names, snapshot.lexical, snapshot.doc_of, translatable, cutoff)
+            documents = (snapshot.lexical, snapshot.doc_numbers, snapshot.doc_ids)
+            naming = documents_naming(names, *documents, translatable, cutoff)
             across: set[str] | None = set()
             across_languages = any(manifest.docs[p.doc_id].lang != language for p in ranked)
             if rule.cognate_names and names and language and across_languages:
-                across = documents_naming(names, snapshot.lexical, snapshot.doc_of, translatable, cutoff, cognates=True)
+                across = documents_naming(names, *documents, translatable, cutoff, cognates=True)
             ranked = [
                 p
                 for p in ranked
