@@ -118,11 +118,7 @@ class LexicalIndex:
         """The index `arrays` were taken from, with `bridge` attached."""
         index = object.__new__(cls)
         index._configure(fuzzy_cutoff, bridge, bridge_weight, stem_by_language)
-        offsets = arrays.offsets
-        postings = {
-            term: (arrays.positions[offsets[i] : offsets[i + 1]], arrays.tf[offsets[i] : offsets[i + 1]])
-            for i, term in enumerate(arrays.terms)
-        }
+        postings = _split(arrays.terms, arrays.offsets, arrays.positions, arrays.tf)
         index._finish(postings, np.asarray(arrays.lengths, dtype=np.float32), list(arrays.rules))
         return index
 
@@ -237,9 +233,7 @@ class LexicalIndex:
                         or _transliterated(term, match)
                     )
                 )
-        if len(found) == 1:
-            return found[0]  # one term's postings: in chunk order, each chunk once
-        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        return _union(found)
 
     def chunks_with_cognate(self, word: str) -> np.ndarray:
         """The positions of the chunks that hold a term the other language may write a folded name as: one
@@ -252,9 +246,7 @@ class LexicalIndex:
                 term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=COGNATE_RATIO, limit=None
             )
             found.extend(self._postings[match][0] for match, _, _ in near if _cognate(term, match))
-        if len(found) == 1:
-            return found[0]  # one term's postings: in chunk order, each chunk once
-        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        return _union(found)
 
     def search(self, query: str, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:
         """The best chunks for `query`, best first.
@@ -337,11 +329,24 @@ def _count(
     sorted_positions = np.asarray(positions, dtype=np.int64)[order]
     sorted_tf = np.asarray(frequencies, dtype=np.float32)[order]
     bounds = np.concatenate([[0], np.cumsum(np.bincount(by_term, minlength=len(ids)))])
-    postings = {
-        term: (sorted_positions[bounds[i] : bounds[i + 1]], sorted_tf[bounds[i] : bounds[i + 1]])
-        for term, i in ids.items()
+    return _split(ids, bounds, sorted_positions, sorted_tf), lengths, rules_used  # ids: in number order
+
+
+def _union(postings: list[np.ndarray]) -> np.ndarray:
+    """The chunk positions of several terms' postings, each once, in order."""
+    if len(postings) == 1:
+        return postings[0]  # one term's postings: in chunk order, each chunk once
+    return np.unique(np.concatenate(postings)) if postings else np.zeros(0, dtype=np.int64)
+
+
+def _split(
+    terms_: Iterable[str], bounds: np.ndarray, positions: np.ndarray, tf: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each term's postings, as views of the flat `positions` and `tf` between its `bounds` (term i's run from
+    bounds[i] to bounds[i + 1])."""
+    return {
+        term: (positions[bounds[i] : bounds[i + 1]], tf[bounds[i] : bounds[i + 1]]) for i, term in enumerate(terms_)
     }
-    return postings, lengths, rules_used
 
 
 def name_cutoff(term: str) -> float:
