@@ -224,11 +224,7 @@ class Indexer:
         expected = sum(info.chunks for info in docs.values())
         if self._store.count() == expected:
             return 0
-        orphans = [
-            chunk.chunk_id
-            for chunk in self._store.iter_chunks()
-            if (info := docs.get(chunk.doc_id)) is None or info.version != chunk.version
-        ]
+        orphans = [chunk.chunk_id for chunk in self._store.iter_chunks() if not chunk.belongs_to(docs)]
         if orphans:
             log.warning("removing %d stored passage(s) of no indexed document", len(orphans))
             self._store.delete(orphans)

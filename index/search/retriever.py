@@ -135,7 +135,7 @@ class _Snapshot:
         stale = set(changed)
         stays = [doc_id in manifest.docs and doc_id not in stale for doc_id in self.doc_of]
         removed = [i for i, kept in enumerate(stays) if not kept]
-        added = [chunk for chunk in store.chunks_of(changed) if _belongs(chunk, manifest)]
+        added = [chunk for chunk in store.chunks_of(changed) if chunk.belongs_to(manifest.docs)]
         lexical = self.lexical.with_changes(
             removed,
             (with_title(manifest.docs[c.doc_id].title, c.text) for c in added),
@@ -207,7 +207,7 @@ class Retriever:
             return kept
         # Only chunks of a document version the manifest holds: an orphan (an unfinished re-index, a chunk
         # whose document was renamed) is never answered from and never stops the index from loading.
-        chunks = [chunk for chunk in self._store.iter_chunks() if _belongs(chunk, manifest)]
+        chunks = [chunk for chunk in self._store.iter_chunks() if chunk.belongs_to(manifest.docs)]
         log.info("loaded index generation %s: %d chunks", manifest.generation, len(chunks))
         snapshot = _Snapshot(manifest, chunks, self.config.bridge_weight, self.config.stem_by_language)
         if self._store.durable:  # kept for the next process, written while this one answers
@@ -422,11 +422,6 @@ def _bridge(bridge_weight: float, stem_by_language: bool) -> dict[str, frozenset
 def _lexical_part(info: DocumentInfo | None) -> tuple[str, str, str] | None:
     """What the lexical side reads of a document besides its chunks: its version, title and language."""
     return None if info is None else (info.version, info.title, info.lang)
-
-
-def _belongs(chunk: StoredChunk, manifest: Manifest) -> bool:
-    info = manifest.docs.get(chunk.doc_id)
-    return info is not None and info.version == chunk.version
 
 
 def _against_own_document(passage: Passage, manifest: Manifest, language: str = "", weight: float = 1.0) -> float:

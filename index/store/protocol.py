@@ -3,13 +3,13 @@ and metadata are written and read here only)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
-from index.models import Chunk
+from index.models import Chunk, DocumentInfo
 from index.store.manifest import Manifest
 
 
@@ -81,6 +81,12 @@ class StoredChunk:
     @property
     def section(self) -> str:
         return str(self.metadata.get("section", ""))
+
+    def belongs_to(self, docs: Mapping[str, DocumentInfo]) -> bool:
+        """Whether this chunk is of a document version `docs` (a manifest's) holds; else an orphan (an
+        unfinished re-index's, a renamed document's)."""
+        info = docs.get(self.doc_id)
+        return info is not None and info.version == self.version
 
 
 class VectorStore(Protocol):
