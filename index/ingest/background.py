@@ -87,14 +87,15 @@ def similarity_background(references: np.ndarray, chunk_vectors: np.ndarray) -> 
     return float(similarities.mean()), max(float(similarities.std()), 1e-3)
 
 
-def document_backgrounds(per_reference: np.ndarray) -> dict[str, Any]:
-    """A document's `background` and `backgrounds` (DocumentInfo fields) from each reference question's
-    mean similarity to its chunks.
+def document_backgrounds(similarities: np.ndarray) -> dict[str, Any]:
+    """A document's `background` and `backgrounds` (DocumentInfo fields) from the similarities of the
+    reference questions (rows) to its chunks (columns).
 
     A corpus mixes kinds of text (news, man pages, reference docs) that a model places nearer to or farther
     from any question: a passage is judged against its own document's level, not the mix's. And a model
     places a question nearer to texts in its own language: measured per language of the question, that
     pull can be taken out before documents of both languages are compared."""
+    per_reference = similarities.mean(axis=1)
     languages = np.asarray(REFERENCE_LANGUAGES)
     return {
         "background": float(per_reference.mean()),

@@ -192,7 +192,7 @@ class Indexer:
             if not info.chunks:
                 continue
             vectors = self._store.vectors([chunk_id(doc_id, info.version, i) for i in range(info.chunks)])
-            docs[doc_id] = replace(info, **document_backgrounds((references @ vectors.T).mean(axis=1)))
+            docs[doc_id] = replace(info, **document_backgrounds(references @ vectors.T))
         mean, std = self._similarity_background(docs, references)
         # The bar the index derived is kept until index/search/calibration.py derives it again for this
         # generation (at once when the vectors were centred: a bar derived on other vectors does not hold).
@@ -385,7 +385,7 @@ class Indexer:
                 in_flight.result()
         for doc_id, columns in similarity.items():
             if len(columns) == docs[doc_id].chunks:  # else resumed in part: read back from the store at commit
-                docs[doc_id] = replace(docs[doc_id], **document_backgrounds(np.mean(columns, axis=0)))
+                docs[doc_id] = replace(docs[doc_id], **document_backgrounds(np.column_stack(columns)))
         return total, len(resumed)
 
     def _already_stored(
