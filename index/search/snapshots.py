@@ -61,10 +61,10 @@ def save_later(key: str, chunks: list[StoredChunk], lexical: LexicalIndex) -> No
 
 def _save_and_release(key: str, chunks: list[StoredChunk], lexical: LexicalIndex) -> None:
     save(key, chunks, lexical)
-    release_free_memory()
+    _release_free_memory()
 
 
-def release_free_memory() -> None:
+def _release_free_memory() -> None:
     """Hand back to the system the heap that a load from the store and the copy leave free: glibc keeps it
     for the process otherwise (45 MB of 336 at 13.5k chunks). Nothing where the C library lacks it."""
     with contextlib.suppress(OSError, AttributeError):
