@@ -90,10 +90,12 @@ def test_shared_words_lift_a_passage_above_a_slightly_closer_meaning(corpus: Pat
     store = _index(corpus, docs, embedder)
     question = "What is the top speed of a striped horse?"
     anything = RelevanceRule(min_fused=-99.0, centred_floor=-99.0)
-    fused = _answerer(embedder, store, relevance=anything, rerank_weight=0.0, top_k=3).ask(question)
+    fused = _answerer(embedder, store, relevance=anything, rerank_weight=0.0, focus_weight=0.0, top_k=3).ask(question)
     assert fused.citations[0].doc_id == "both.txt"
     # Dense alone prefers the passage whose meaning is a shade closer, sharing no word with the question.
-    dense = _answerer(embedder, store, relevance=anything, lexical_weight=0.0, rerank_weight=0.0, top_k=3)
+    dense = _answerer(
+        embedder, store, relevance=anything, lexical_weight=0.0, rerank_weight=0.0, focus_weight=0.0, top_k=3
+    )
     assert dense.ask(question).citations[0].doc_id == "meaning-only.txt"
 
 
@@ -152,6 +154,32 @@ def test_answer_cues_move_the_passage_holding_a_date_up(corpus: Path) -> None:
     with_cues = _answerer(embedder, store, rerank_weight=5.0, top_k=2).ask(question)
     assert without.citations[0].doc_id == "vague.txt"  # more shared words: first on retrieval alone
     assert with_cues.citations[0].doc_id == "dated.txt" and "7 July" in with_cues.text
+
+
+def test_a_passage_with_one_sentence_about_the_whole_question_moves_above_a_slightly_closer_one(
+    corpus: Path,
+) -> None:
+    """Retrieval scores whole passages: the journal is a shade closer in meaning, but no sentence of it is about
+    the Ostrander mill burning; one sentence of the other passage holds every word of the question."""
+    embedder = MeaningEmbedder({"mill": ["mill"], "fire": ["burn", "fire"], "rain": ["rain"], "train": ["train"]})
+    docs = {
+        "journal": "Ostrander kept a journal about the valley. The mill feared fire above all, the journal says.",
+        "ostrander": "The Ostrander mill, the biggest mill, the busiest mill of the county, burned down in 1887.",
+        "rain": "Rain fell on the valley.",
+        "train": "A train crossed the valley.",
+    }
+    store = _index(corpus, docs, embedder)
+    question = "When did the Ostrander mill burn down?"
+    config: dict[str, object] = {
+        "relevance": RelevanceRule(min_fused=-99.0, centred_floor=-99.0),
+        "lexical_weight": 1.0,
+    }
+    retrieved = _answerer(embedder, store, **config).retriever.search(question, 2, threshold=False)
+    assert [p.doc_id for p in retrieved] == ["journal.txt", "ostrander.txt"]
+    unfocused = _answerer(embedder, store, focus_weight=0.0, **config).ask(question)
+    assert unfocused.citations[0].doc_id == "journal.txt"
+    answer = _answerer(embedder, store, **config).ask(question)
+    assert answer.citations[0].doc_id == "ostrander.txt" and "1887" in answer.text
 
 
 def test_a_sentence_that_only_restates_the_question_does_not_stand_alone_as_the_answer(corpus: Path) -> None:

@@ -85,13 +85,19 @@ class QuestionAnswerer:
         unanswered = Answer(question, False, about=about, continuation=continuation)
         if len(retrieval.passages) <= skip:
             return unanswered
-        sentences = score_sentences(question, retrieval.passages, retrieval.expand, context)
+        sentences = score_sentences(question, retrieval.passages, retrieval.expand, context, retrieval.rarity)
         best_sentence = [0.0] * len(retrieval.passages)
+        best_focus = [0.0] * len(retrieval.passages)
         for sentence in sentences:
             best_sentence[sentence.passage] = max(best_sentence[sentence.passage], sentence.score)
-        # Passages whose sentences carry the kind of answer asked for move up.
+            best_focus[sentence.passage] = max(best_focus[sentence.passage], sentence.focus)
+        # Passages with a sentence that carries the kind of answer asked for, and one that holds the question's
+        # rare words together, move up.
         reranked = [
-            replace(p, score=p.score + self.config.rerank_weight * best_sentence[i])
+            replace(
+                p,
+                score=p.score + self.config.rerank_weight * best_sentence[i] + self.config.focus_weight * best_focus[i],
+            )
             for i, p in enumerate(retrieval.passages)
         ]
         ranked = sorted(range(len(reranked)), key=lambda i: reranked[i].score, reverse=True)

@@ -168,6 +168,9 @@ class ScoredSentence:
     start: int
     end: int
     score: float
+    # The share of the question's rarity (idf) the sentence holds: how squarely it is about what the question
+    # asks. It ranks passages (the answerer's rerank), not sentences within one.
+    focus: float = 0.0
 
 
 def lexical_overlap(
@@ -184,6 +187,27 @@ def lexical_overlap(
     return hits / len(question_words)
 
 
+def weighted_overlap(
+    question_words: set[str],
+    present: set[str],
+    expand: Callable[[str], Sequence[tuple[str, float]]],
+    rarity: Callable[[str], float],
+) -> float:
+    """Like `lexical_overlap`, each question word counted by how rare its terms are in the corpus (`rarity`):
+    a sentence that holds the question's rare words, not only its everyday ones."""
+    total = found = 0.0
+    for word in question_words:
+        expansions = expand(word)
+        weight = max((rarity(term) for term, _ in expansions), default=0.0) or rarity("")
+        total += weight
+        matched = [share * rarity(term) for term, share in expansions if term in present]
+        if matched:
+            found += max(matched)
+        elif any(term in present for term in spellings(word)):
+            found += weight
+    return found / total if total else 0.0
+
+
 def beyond_the_question(asked: set[str], present: set[str]) -> float:
     """How much a sentence (its terms: `present`) says beyond the question's own terms (`asked`, stemmed
     alike): 0 for one that only restates it, 1 from NEW_TERMS_FULL_CREDIT terms of its own."""
@@ -195,9 +219,11 @@ def score_sentences(
     passages: Sequence[Passage],
     expand: Callable[[str], Sequence[tuple[str, float]]],
     topic: str = "",
+    rarity: Callable[[str], float] | None = None,
 ) -> list[ScoredSentence]:
     """Every sentence of `passages`, scored as an answer to `question`; the kind of answer comes from
-    `question` alone, the words to look for also from `topic` (a follow-up's earlier question)."""
+    `question` alone, the words to look for also from `topic` (a follow-up's earlier question). With
+    `rarity` (an index term's idf), each sentence's `focus` too."""
     expect = expected_answer(question)
     asked = frozenset(words(f"{question} {topic}"))
     question_words = set(content_words(question))
@@ -216,17 +242,26 @@ def score_sentences(
             asked_terms[stemming] = set(terms(f"{question} {topic}", stemming))
         overlap = lexical_overlap(question_words, present, expand)
         if topic_words:
-            topical = lexical_overlap(topic_words, present, expand)
-            overlap = (2 * len(question_words) * overlap + len(topic_words) * topical) / (
-                2 * len(question_words) + len(topic_words)
-            )
+            overlap = _with_topic(question_words, topic_words, overlap, lexical_overlap(topic_words, present, expand))
+        focus = 0.0
+        if rarity is not None:
+            focus = weighted_overlap(question_words, present, expand, rarity)
+            if topic_words:
+                topical = weighted_overlap(topic_words, present, expand, rarity)
+                focus = _with_topic(question_words, topic_words, focus, topical)
         score = (
             SENTENCE_WEIGHTS["lexical"] * overlap
             + SENTENCE_WEIGHTS["type"] * type_match(expect, text, asked)
             + SENTENCE_WEIGHTS["new"] * beyond_the_question(asked_terms[stemming], present)
         )
-        scored.append(ScoredSentence(number, text, start, end, score))
+        scored.append(ScoredSentence(number, text, start, end, score, focus))
     return scored
+
+
+def _with_topic(question_words: set[str], topic_words: set[str], own: float, topical: float) -> float:
+    """An overlap of the question's own words (`own`) and of a follow-up's topic words (`topical`), these at
+    half their weight."""
+    return (2 * len(question_words) * own + len(topic_words) * topical) / (2 * len(question_words) + len(topic_words))
 
 
 def build_answer(

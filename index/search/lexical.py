@@ -164,6 +164,11 @@ class LexicalIndex:
     def _idf_for(self, df: int) -> float:
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
+    def rarity(self, term: str) -> float:
+        """How rare an index term is in the corpus (its BM25 idf); as rare as can be for one it lacks."""
+        idf = self._idf.get(term)
+        return self._idf_for(0) if idf is None else idf
+
     def terms_of(self, word: str) -> tuple[str, ...]:
         """The index terms a folded query word stands for: its stem by each language's rules the index holds."""
         return spellings(word, self._languages)

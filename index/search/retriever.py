@@ -59,6 +59,7 @@ class Retrieval:
 
     passages: tuple[Passage, ...]
     expand: Callable[[str], Sequence[tuple[str, float]]]
+    rarity: Callable[[str], float]  # an index term's idf: how much finding it says
     relevant: bool = True  # whether the best passage passes the relevance bar
     # The score the bar is compared with: the best name-grounded passage against its own document's
     # background (-inf when no passage may answer).
@@ -304,7 +305,7 @@ class Retriever:
         relevant = bool(scored) and decision >= self.config.relevance.floor(snapshot.manifest.centred)
         if threshold and not relevant:
             scored = []
-        return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, relevant, decision)
+        return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, snapshot.lexical.rarity, relevant, decision)
 
     def probe(self, question: str, own_doc: str) -> ProbeScores:
         """For calibration: how `question` scores with and without `own_doc`'s passages, by their language."""
