@@ -126,12 +126,37 @@ def test_a_passage_is_judged_against_its_own_kind_of_document_not_the_corpus_mix
     zebra, manual = manifest.docs["zebra.txt"].background, manifest.docs["manual-0.txt"].background
     assert zebra is not None and manual is not None and zebra < manifest.similarity_mean < manual
 
-    answerer = _answerer(embedder, store, relevance=RelevanceRule(min_fused=1.6, centred_floor=1.6), language_shift=0.0)
+    # (No word of the question is in the article, as across languages without a dictionary: the focus rule,
+    # tested on its own below, is off.)
+    scale_only = RelevanceRule(min_fused=1.6, centred_floor=1.6, unfocused_penalty=0.0)
+    answerer = _answerer(embedder, store, relevance=scale_only, language_shift=0.0)
     question = "How fast does a striped horse run?"
     best = answerer.retriever.retrieve(question, 1, threshold=False).passages[0]
     assert best.doc_id == "zebra.txt" and best.score < 1.6  # on the corpus-wide scale, it would be refused
     assert answerer.ask(question).answered
     assert not answerer.ask("Will it rain on the savanna tomorrow?").answered
+
+
+def test_a_passage_that_scatters_the_questions_words_counts_less_than_one_sentence_holding_them(corpus: Path) -> None:
+    """The corpus lacks the document about the fire; one passage holds each word of the question in another
+    sentence (a question about a document left out of an index finds such passages)."""
+    embedder = HashingEmbedder()
+    docs = {
+        "valley": "Ostrander walked to the valley at dawn. The old mill was painted red. Barns burn easily in dry "
+        "summers. Trains stop here.",
+        "rain": "Rain fell on the farms for a week.",
+        "train": "A train crossed the river at noon.",
+        "market": "The market sells bread and cheese.",
+    }
+    store = _index(corpus, docs, embedder)
+    question = "When did the Ostrander mill burn down?"
+    floor = {"min_fused": 2.8, "centred_floor": 2.8}
+    assert _answerer(embedder, store, relevance=RelevanceRule(unfocused_penalty=0.0, **floor)).ask(question).answered
+    assert not _answerer(embedder, store, relevance=RelevanceRule(**floor)).ask(question).answered
+
+    store = _index(corpus, docs | {"fire": "The Ostrander mill burned down in 1887, after a dry summer."}, embedder)
+    answer = _answerer(embedder, store, relevance=RelevanceRule(**floor)).ask(question)
+    assert answer.answered and answer.citations[0].doc_id == "fire.txt" and "1887" in answer.text
 
 
 def test_a_name_the_corpus_never_mentions_is_refused(corpus: Path) -> None:

@@ -85,7 +85,7 @@ class QuestionAnswerer:
         unanswered = Answer(question, False, about=about, continuation=continuation)
         if len(retrieval.passages) <= skip:
             return unanswered
-        sentences = score_sentences(question, retrieval.passages, retrieval.expand, context, retrieval.rarity)
+        sentences = score_sentences(question, retrieval.passages, retrieval.expand, context, retrieval.evidence)
         best_sentence = [0.0] * len(retrieval.passages)
         best_focus = [0.0] * len(retrieval.passages)
         for sentence in sentences:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from index.models import Answer, Passage
+from index.search.lexical import WordEvidence
+from index.search.relevance import weighted_overlap
 from index.sentences import split_sentences
 from index.text import content_words, fold, spellings, stemming_of, terms, words
 from index.tuning import EXTRA_SENTENCE_SHARE, NEW_TERMS_FULL_CREDIT, SENTENCE_WEIGHTS
@@ -187,27 +189,6 @@ def lexical_overlap(
     return hits / len(question_words)
 
 
-def weighted_overlap(
-    question_words: set[str],
-    present: set[str],
-    expand: Callable[[str], Sequence[tuple[str, float]]],
-    rarity: Callable[[str], float],
-) -> float:
-    """Like `lexical_overlap`, each question word counted by how rare its terms are in the corpus (`rarity`):
-    a sentence that holds the question's rare words, not only its everyday ones."""
-    total = found = 0.0
-    for word in question_words:
-        expansions = expand(word)
-        weight = max((rarity(term) for term, _ in expansions), default=0.0) or rarity("")
-        total += weight
-        matched = [share * rarity(term) for term, share in expansions if term in present]
-        if matched:
-            found += max(matched)
-        elif any(term in present for term in spellings(word)):
-            found += weight
-    return found / total if total else 0.0
-
-
 def beyond_the_question(asked: set[str], present: set[str]) -> float:
     """How much a sentence (its terms: `present`) says beyond the question's own terms (`asked`, stemmed
     alike): 0 for one that only restates it, 1 from NEW_TERMS_FULL_CREDIT terms of its own."""
@@ -219,11 +200,11 @@ def score_sentences(
     passages: Sequence[Passage],
     expand: Callable[[str], Sequence[tuple[str, float]]],
     topic: str = "",
-    rarity: Callable[[str], float] | None = None,
+    evidence: Callable[[str], WordEvidence] | None = None,
 ) -> list[ScoredSentence]:
     """Every sentence of `passages`, scored as an answer to `question`; the kind of answer comes from
     `question` alone, the words to look for also from `topic` (a follow-up's earlier question). With
-    `rarity` (an index term's idf), each sentence's `focus` too."""
+    `evidence` (what finding each word says: LexicalIndex.evidence), each sentence's `focus` too."""
     expect = expected_answer(question)
     asked = frozenset(words(f"{question} {topic}"))
     question_words = set(content_words(question))
@@ -244,10 +225,10 @@ def score_sentences(
         if topic_words:
             overlap = _with_topic(question_words, topic_words, overlap, lexical_overlap(topic_words, present, expand))
         focus = 0.0
-        if rarity is not None:
-            focus = weighted_overlap(question_words, present, expand, rarity)
+        if evidence is not None:
+            focus = weighted_overlap(question_words, present, evidence)
             if topic_words:
-                topical = weighted_overlap(topic_words, present, expand, rarity)
+                topical = weighted_overlap(topic_words, present, evidence)
                 focus = _with_topic(question_words, topic_words, focus, topical)
         score = (
             SENTENCE_WEIGHTS["lexical"] * overlap

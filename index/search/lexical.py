@@ -21,6 +21,15 @@ from index.tuning import COGNATE_PREFIX, COGNATE_RATIO, FUZZY_RATIO, NAME_RATIO,
 
 
 @dataclass(frozen=True)
+class WordEvidence:
+    """What finding a query word in a text says: its `weight` (the rarity of its terms in the corpus) and
+    the index terms that stand for it, each with how fully (1 for its own terms and translations)."""
+
+    weight: float
+    shares: dict[str, float]
+
+
+@dataclass(frozen=True)
 class LexicalHit:
     """A chunk's lexical score, and that score as a share of what a perfect match would get."""
 
@@ -160,6 +169,7 @@ class LexicalIndex:
         self._buckets = dict(buckets)
         self._scripts = {_script(term) for term in self._postings}
         self.expand = lru_cache(maxsize=50_000)(self._expand)
+        self.evidence = lru_cache(maxsize=50_000)(self._evidence)
 
     def _idf_for(self, df: int) -> float:
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
@@ -168,6 +178,23 @@ class LexicalIndex:
         """How rare an index term is in the corpus (its BM25 idf); as rare as can be for one it lacks."""
         idf = self._idf.get(term)
         return self._idf_for(0) if idf is None else idf
+
+    def _evidence(self, word: str) -> WordEvidence:
+        """How much finding a folded query word says (the rarity of its own terms, else of its closest
+        stand-in) and the terms that stand for it, with how fully: its own terms and its translations
+        wholly, near spellings by their likeness."""
+        expansions = self.expand(word)
+        own = [term for term in self.terms_of(word) if term in self._postings]
+        translations = self.translations(word)
+        if own:
+            weight = max(self.rarity(term) for term in own)
+        elif expansions:
+            closest = max(expansions, key=lambda pair: (pair[1], -self.rarity(pair[0])))
+            weight = self.rarity(closest[0])
+        else:
+            weight = self.rarity("")
+        shares = {term: 1.0 if term in own or term in translations else share for term, share in expansions}
+        return WordEvidence(weight, shares)
 
     def terms_of(self, word: str) -> tuple[str, ...]:
         """The index terms a folded query word stands for: its stem by each language's rules the index holds."""

@@ -5,15 +5,17 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from importlib import metadata
 
 import numpy as np
 
 from index.disk_cache import cached_json
-from index.search.lexical import LexicalIndex
-from index.text import STOPWORDS, words
+from index.models import Passage
+from index.search.lexical import LexicalIndex, WordEvidence
+from index.sentences import split_sentences
+from index.text import STOPWORDS, content_words, stemming_of, terms, words
 from index.tuning import COMMON_WORD_ZIPF, NAME_RATIO, RelevanceRule
 
 # A word written with a capital letter that does not start the question (or a sentence in it).
@@ -138,6 +140,35 @@ def documents_naming(
         if not found.any():
             return set()
     return {doc_ids[int(number)] for number in np.flatnonzero(found)}
+
+
+def weighted_overlap(question_words: set[str], present: set[str], evidence: Callable[[str], WordEvidence]) -> float:
+    """The share of the question's words, each weighed by its rarity in the corpus, that a sentence's terms
+    (`present`, stemmed as the index stems its document's language) hold in some form (`evidence`): a
+    sentence with the question's rare words, not only its everyday ones."""
+    total = found = 0.0
+    for word in question_words:
+        known = evidence(word)
+        total += known.weight
+        found += known.weight * max((share for term, share in known.shares.items() if term in present), default=0.0)
+    return found / total if total else 0.0
+
+
+def passage_focus(question: str, passage: Passage, lexical: LexicalIndex) -> float:
+    """The focus of `passage`'s best sentence on `question`: the share of the question's rarity it holds
+    (`weighted_overlap`), 1 when one sentence holds every word of it, in some spelling or translated (and
+    when the question has no word to hold)."""
+    asked = set(content_words(question))
+    if not asked:
+        return 1.0
+    stemming = stemming_of(passage.lang)
+    return max(
+        (
+            weighted_overlap(asked, set(terms(passage.text[start:end], stemming)), lexical.evidence)
+            for start, end in split_sentences(passage.text)
+        ),
+        default=0.0,
+    )
 
 
 def missing_names(question: str, lexical: LexicalIndex) -> list[str]:

@@ -17,13 +17,13 @@ from index.language import detect_language
 from index.models import DocumentInfo, Passage
 from index.search import snapshots
 from index.search.bridge import load_bridge
-from index.search.lexical import LexicalIndex
-from index.search.relevance import capitalised_words, documents_naming, missing_names
+from index.search.lexical import LexicalIndex, WordEvidence
+from index.search.relevance import capitalised_words, documents_naming, missing_names, passage_focus
 from index.search.relevance import prepare as prepare_relevance
 from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.store.protocol import StoredChunk, VectorStore
 from index.text import with_title
-from index.tuning import INCREMENTAL_SHARE, NAME_RATIO, RetrievalConfig
+from index.tuning import FOCUS_CANDIDATES, INCREMENTAL_SHARE, NAME_RATIO, RelevanceRule, RetrievalConfig
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Retrieval:
 
     passages: tuple[Passage, ...]
     expand: Callable[[str], Sequence[tuple[str, float]]]
-    rarity: Callable[[str], float]  # an index term's idf: how much finding it says
+    evidence: Callable[[str], WordEvidence]  # how much finding a query word says, and in which terms
     relevant: bool = True  # whether the best passage passes the relevance bar
     # The score the bar is compared with: the best name-grounded passage against its own document's
     # background (-inf when no passage may answer).
@@ -305,7 +305,7 @@ class Retriever:
         relevant = bool(scored) and decision >= self.config.relevance.floor(snapshot.manifest.centred)
         if threshold and not relevant:
             scored = []
-        return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, snapshot.lexical.rarity, relevant, decision)
+        return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, snapshot.lexical.evidence, relevant, decision)
 
     def probe(self, question: str, own_doc: str) -> ProbeScores:
         """For calibration: how `question` scores with and without `own_doc`'s passages, by their language."""
@@ -377,7 +377,8 @@ class Retriever:
         the question, among the passages of documents that hold every name of the question (-inf when
         none may answer: the question names something the corpus, or each candidate's document, lacks).
         A passage counts less by what the index's derived bar for passages in its language (the question's,
-        or the other one) adds to the rule's floor (`derived`), so that one comparison with the floor decides."""
+        or the other one) adds to the rule's floor, and by how little of the question its best sentence holds
+        (`derived`, both), so that one comparison with the floor decides."""
         rule = self.config.relevance
         manifest = snapshot.manifest
         if rule.grounded_names:
@@ -409,10 +410,33 @@ class Retriever:
                 return min(same_extra, other_extra)
             return same_extra if manifest.docs[passage.doc_id].lang == language else other_extra
 
-        return max(
-            (_against_own_document(p, manifest, language, rule.language_weight) - extra(p) for p in ranked),
-            default=float("-inf"),
+        scores = sorted(
+            ((_against_own_document(p, manifest, language, rule.language_weight) - extra(p), p) for p in ranked),
+            key=lambda pair: pair[0],
+            reverse=True,
         )
+        if not scores:
+            return float("-inf")
+        if not (derived and rule.unfocused_penalty):
+            return scores[0][0]
+        return _focused(question, scores, snapshot.lexical, rule)
+
+
+def _focused(
+    question: str, scores: Sequence[tuple[float, Passage]], lexical: LexicalIndex, rule: RelevanceRule
+) -> float:
+    """The best of `scores` (passages with their decision scores, best first) once each counts less by how
+    far its best sentence falls short of holding `rule.focus_line` of the question (relevance.passage_focus).
+    Only the first FOCUS_CANDIDATES are read; a later one counts as holding nothing of the question."""
+    best = float("-inf")
+    for number, (score, passage) in enumerate(scores):
+        if score <= best:
+            break
+        if number == FOCUS_CANDIDATES:
+            return max(best, score - rule.unfocused_penalty * rule.focus_line)
+        shortfall = max(0.0, rule.focus_line - passage_focus(question, passage, lexical))
+        best = max(best, score - rule.unfocused_penalty * shortfall)
+    return best
 
 
 def _bridge(bridge_weight: float, stem_by_language: bool) -> dict[str, frozenset[str]] | None:
