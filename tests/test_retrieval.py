@@ -63,6 +63,11 @@ def test_question_types() -> None:
     assert type_match(Expect.DATE, "Les installations seront prêtes les 7 et 8 juillet.") == 1.0
     assert type_match(Expect.NUMBER, "Ils ont abattu quatre des six missiles.") == 1.0
     assert type_match(Expect.DATE, "Il pleut beaucoup.") == 0.0
+    # History is dated too: years before 1900, eras, centuries and decades, in both languages.
+    assert type_match(Expect.DATE, "The museum, established in 1881, is one of the oldest.") == 1.0
+    assert type_match(Expect.DATE, "It flourished from 3300 BCE.") == 1.0
+    assert type_match(Expect.DATE, "L'abbaye date du XIIe siècle.") == 1.0
+    assert type_match(Expect.DATE, "Rock music spread in the 1960s.") == 1.0
 
 
 def test_a_which_question_asks_for_the_kind_of_thing_it_names() -> None:

@@ -90,7 +90,9 @@ _MONTHS = (
 )
 _DATE_CUES = re.compile(
     rf"\b(\d{{1,2}}(er)?( et \d{{1,2}})? ({'|'.join(_MONTHS.split())})|({'|'.join(_MONTHS.split())})\b|"
-    r"(19|20)\d\d\b|immediatement|immediately|aujourd'hui|today|yesterday|hier|demain|tomorrow|"
+    r"(1\d|20)\d\ds?\b|\d+ (bc|bce|ad|av\. j\.-c\.|avant j\.-c\.)\b|"
+    r"\d+(st|nd|rd|th|e|eme) (century|siecle)|\b[xvi]+e siecle|annees \d\d|"
+    r"immediatement|immediately|aujourd'hui|today|yesterday|hier|demain|tomorrow|"
     r"(dans|within|in) (quelques|a few|\d+) (jours|semaines|mois|days|weeks|months)|"
     r"(last|next|la semaine|le mois|l'annee) ?(week|month|year|derniere|dernier|prochaine|prochain)?|"
     r"overnight|last night|tonight|(pendant|durant|dans) la nuit|cette nuit)"
