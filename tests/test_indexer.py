@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,6 +51,32 @@ def test_reindex_embeds_only_what_changed(settings: Settings, corpus: Path, fake
     found = answerer.retriever.search("alpha reactor", 10, threshold=False)
     assert found and all(p.doc_id != "alpha.txt" for p in found)  # passages come back, none of the deleted file
     assert answerer.search("repainted blue beta bridge")[0].doc_id == "beta.txt"
+
+
+def test_an_indexer_that_runs_again_reads_only_the_files_that_changed(
+    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live corpus runs one indexer at every change: unchanged files (same size and time) are not read again,
+    and a change that keeps the size is still seen (its time moved)."""
+    import index.ingest.indexer as indexer_module
+
+    read: list[str] = []
+    real_read = indexer_module.read_file
+    monkeypatch.setattr(
+        indexer_module, "read_file", lambda path, limit: read.append(path.name) or real_read(path, limit)
+    )
+    write(corpus, alpha=ALPHA, beta=BETA)
+    indexer = build(settings, embedder=fake_embedder).indexer()
+    indexer.run(corpus)
+    assert sorted(read) == ["alpha.txt", "beta.txt"]
+
+    read.clear()
+    beta = corpus / "beta.txt"
+    before = beta.stat().st_mtime_ns
+    beta.write_text(BETA.replace("green", "azure"), encoding="utf-8")  # same size
+    os.utime(beta, ns=(before + 10**9, before + 10**9))
+    report = indexer.run(corpus)
+    assert read == ["beta.txt"] and report.updated == ("beta.txt",) and report.unchanged == 1
 
 
 def test_model_mismatch_is_refused_with_a_clear_message(settings: Settings, corpus: Path) -> None:
