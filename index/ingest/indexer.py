@@ -297,10 +297,13 @@ class Indexer:
         return similarity_background(references, self._store.vectors(picked))
 
     def _scan(self, corpus_dir: Path, old_docs: dict[str, DocumentInfo], centred: bool) -> _Scan:
-        """Hash every file; parse only those whose content or chunking differs from the manifest's."""
+        """Hash every file (one read before by this indexer, unchanged in size and time, keeps its hash); parse
+        only those whose content or chunking differs from the manifest's."""
         scan = _Scan()
+        listed: set[Path] = set()
         for entry in iter_corpus_files(corpus_dir):
             doc_id = entry.doc_id
+            listed.add(entry.path)
             try:
                 if entry.problem:
                     scan.not_followed.add(doc_id)
@@ -326,6 +329,7 @@ class Indexer:
                 scan.versions[doc_id] = version
             except LoaderError as exc:
                 scan.skipped.append(SkippedFile(doc_id, str(exc)))
+        self._hashed = {path: known for path, known in self._hashed.items() if path in listed}  # gone: forgotten
         return scan
 
     def _read_if_changed(self, path: Path) -> tuple[bytes | None, str]:
