@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 import re
@@ -116,16 +118,28 @@ def build_application(
         ingest_channels=frozenset(settings.ingest_channel_ids),
     )
 
+    background: set[asyncio.Task[None]] = set()
+
+    async def tell_interrupted_uploads(live: LiveCorpus) -> None:
+        """Tell the senders of uploads a killed bot never confirmed what became of them, once the folder
+        is caught up on (in the background: the bot answers meanwhile)."""
+        if live.caught_up is not None:
+            with contextlib.suppress(Exception):  # logged where it happened; the journal still says what is known
+                await asyncio.wrap_future(live.caught_up)
+        for upload, added in live.interrupted_uploads():
+            text = render.added_message(upload.name, added, after_restart=True)
+            try:
+                await with_retry(
+                    functools.partial(application.bot.send_message, upload.sender, text, parse_mode="HTML")
+                )
+            except Exception:
+                log.warning("could not tell %s about an interrupted upload", upload.sender, exc_info=True)
+
     async def post_init(application: Application) -> None:
-        if live is not None:  # uploads a killed bot never confirmed: tell their senders what became of them
-            for upload, added in live.interrupted_uploads():
-                text = render.added_message(upload.name, added, after_restart=True)
-                try:
-                    await with_retry(
-                        functools.partial(application.bot.send_message, upload.sender, text, parse_mode="HTML")
-                    )
-                except Exception:
-                    log.warning("could not tell %s about an interrupted upload", upload.sender, exc_info=True)
+        if live is not None:
+            task = asyncio.get_running_loop().create_task(tell_interrupted_uploads(live))
+            background.add(task)
+            task.add_done_callback(background.discard)
         commands = [BotCommand(name, text[:256]) for name, text in handlers.BUILTIN_COMMANDS.items()]
         commands += [BotCommand(s.name, s.description) for s in shortcuts.values()]
         try:
@@ -134,6 +148,8 @@ def build_application(
             log.warning("could not register the command list", exc_info=True)
 
     async def post_shutdown(application: Application) -> None:
+        for task in list(background):
+            task.cancel()
         services.workers.shutdown(wait=False, cancel_futures=True)
         services.corpus_workers.shutdown(wait=False, cancel_futures=True)
 
@@ -197,15 +213,16 @@ def serve(core: Settings, settings: BotSettings) -> int:
     answerer = components.answerer()
     answerer.retriever.reload()  # load the index now: fail fast, and make the first answer quick
     answerer.ask("warm up")
-    # wordfreq's own tables (~0.6 s), in the background: the first answer does not wait for them
-    threading.Thread(target=prepare_word_frequencies, name="word-frequencies", daemon=True).start()
     live = components.live(answerer)
     if core.watch_corpus:
-        live.catch_up()  # what landed in the folder while no bot was running
+        live.catch_up_soon()  # what landed in the folder while no bot was running, indexed while answering
         live.start_watching()
         components.feed_poller(live.put).start()  # FEEDS, every FEED_MINUTES, in a thread of their own
     fetch_link = components.fetcher(allow_private=settings.fetch_private_hosts)
     application = build_application(settings, answerer, core.follow_up_minutes, live, fetch_link)
+    # wordfreq's own tables (~0.6 s), in the background once everything else has started: the first answer
+    # does not wait for them (a question whose words the cached lists hold never needs them)
+    threading.Thread(target=prepare_word_frequencies, name="word-frequencies", daemon=True).start()
     if settings.telegram_webhook_url:
         log.info("webhook mode on %s:%s", settings.telegram_webhook_listen, settings.telegram_webhook_port)
         if not settings.telegram_webhook_secret:

@@ -77,6 +77,7 @@ class LiveCorpus:
         self._next: Future[IndexReport] | None = None  # the refresh that has been asked for, not yet started
         self._refresher: threading.Thread | None = None
         self.watching = threading.Event()  # set while the folder is watched: a change from then on is seen
+        self.caught_up: Future[IndexReport] | None = None  # the start's catch-up, when it runs in the background
 
     def refresh_soon(self) -> Future[IndexReport]:
         """A refresh that starts after this call, run by the corpus's own thread (never an answering
@@ -120,17 +121,17 @@ class LiveCorpus:
         """Index what changed while no one watched (a bot killed mid-upload, files copied meanwhile),
         unless another process is the writer (it will)."""
         try:
-            report = self.refresh()
+            _log_catch_up(self.refresh())
         except IndexBusyError as exc:
-            log.info("not indexing at start: %s is the writer", exc.holder)
-            return
-        if report.changed:
-            log.info(
-                "caught up: %d added, %d updated, %d removed",
-                len(report.added),
-                len(report.updated),
-                len(report.removed),
-            )
+            _log_catch_up(exc)
+
+    def catch_up_soon(self) -> Future[IndexReport]:
+        """`catch_up` in the corpus's own thread, so that a bot answers from the index as it stands while
+        the folder is scanned (a second per 100k chunks' worth of files); `caught_up` is this refresh."""
+        future = self.refresh_soon()
+        future.add_done_callback(lambda done: _log_catch_up(done.exception() or done.result()))
+        self.caught_up = future
+        return future
 
     def add(self, file_name: str, data: bytes, sender: int | None = None) -> Added:
         """Store an uploaded file under a safe name in the corpus and index it; a file that cannot be
@@ -333,6 +334,20 @@ class LiveCorpus:
             if not path.exists() or path.read_bytes() == data:
                 return path
         raise OSError(f"too many files named {name}")
+
+
+def _log_catch_up(outcome: IndexReport | BaseException) -> None:
+    if isinstance(outcome, IndexBusyError):
+        log.info("not indexing at start: %s is the writer", outcome.holder)
+    elif isinstance(outcome, BaseException):
+        log.error("could not catch up on the corpus folder at start", exc_info=outcome)
+    elif outcome.changed:
+        log.info(
+            "caught up: %d added, %d updated, %d removed",
+            len(outcome.added),
+            len(outcome.updated),
+            len(outcome.removed),
+        )
 
 
 def _yield_to_answers() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 from devtools import fake_telegram as tg
@@ -218,16 +219,25 @@ async def test_senders_of_uploads_a_killed_bot_never_confirmed_are_told_at_the_n
     live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path, tmp_path: Path
 ) -> None:
     """What a bot killed mid-upload leaves: the journal of uploads under way, one file already in the
-    folder (caught up on at start), one never written. Each sender hears what became of theirs."""
+    folder (caught up on at start, in the background), one never written. Each sender hears what became of
+    theirs once the folder is caught up on."""
     corpus_live, answerer = live_corpus
     journal = UploadJournal(tmp_path / "uploads-in-flight.json")
     live = LiveCorpus(corpus_live._indexer, answerer.retriever, corpus, 1_000_000, journal)
     journal.begin(ADMIN, "Tunnel report.txt", "tunnel-report.txt")
     journal.begin(ADMIN + 1, "lost.txt", "lost.txt")
     (corpus / "tunnel-report.txt").write_text("The gamma tunnel was dug by the Okafor crew.", encoding="utf-8")
-    live.catch_up()
+    scanned, scan = threading.Event(), live.refresh
+    live.refresh = lambda: (scanned.wait(10), scan())[1]  # type: ignore[method-assign]  # a large folder
+    live.catch_up_soon()  # as `serve` does: indexed in the background while the bot starts and answers
     async with running_bot(answerer, live=live, admin_user_ids=(ADMIN, ADMIN + 1)) as bot:
-        told = await bot.api.wait_for(lambda c: c.method == "sendMessage", count=2)
+        assert (
+            "Nothing relevant"
+            not in (await bot.reply_to(tg.message("When was the alpha reactor inspected?", 77), 77)).params["text"]
+        )
+        assert not bot.api.sent(chat_id=ADMIN) and not bot.api.sent(chat_id=ADMIN + 1)  # not before the scan
+        scanned.set()
+        told = await bot.api.wait_for(lambda c: c.method == "sendMessage" and c.params["chat_id"] != 77, count=2)
         by_chat = {int(c.params["chat_id"]): c.params["text"] for c in told}
         assert "sent before the bot restarted, was added" in by_chat[ADMIN] and "tunnel-report.txt" in by_chat[ADMIN]
         assert "Not added: lost.txt" in by_chat[ADMIN + 1] and "send it again" in by_chat[ADMIN + 1]
