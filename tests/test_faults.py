@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from bot.render import error_text
 from corpusbot.messages import explain
 from devtools import fake_telegram as tg
 from index.answer.answerer import QuestionAnswerer, build
-from index.errors import IndexDamagedError
+from index.errors import IndexDamagedError, LoaderError
 from index.ingest.loaders import CorpusFile
 from index.settings import Settings
 from tests.bot_harness import running_bot
@@ -85,6 +86,35 @@ def test_symbolic_links_never_lead_outside_the_corpus(settings: Settings, corpus
         for passage in answerer.search(question, 10):
             assert "secret-token" not in passage.text and "root:" not in passage.text
             assert "Private outside" not in passage.text
+
+
+def test_a_folder_that_cannot_be_listed_keeps_its_documents_and_an_unreadable_corpus_changes_nothing(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permissions changed on a sub-folder (or on the corpus) for a while: reported, and nothing is removed.
+    (Simulated: the tests run as root, whom permissions do not stop.)"""
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "reactor.txt").write_text(GOOD["reactor.txt"], encoding="utf-8")
+    (corpus / "bridge.md").write_text(GOOD["bridge.md"], encoding="utf-8")
+    indexer = build(settings, embedder=HashingEmbedder()).indexer()
+    assert indexer.run(corpus).documents == 2
+    real_scandir, denied = os.scandir, set()
+
+    def scandir(path: str) -> object:
+        if path in denied:
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    denied.add(str(corpus / "sub"))
+    report = indexer.run(corpus)
+    assert [(s.path, s.reason) for s in report.skipped] == [("sub/", "folder cannot be read (Permission denied)")]
+    assert report.removed == () and report.documents == 2
+    denied.add(str(corpus))
+    with pytest.raises(LoaderError, match="cannot be read"):
+        indexer.run(corpus)
+    answerer = build(settings, embedder=HashingEmbedder()).answerer()
+    assert answerer.search("reactor")[0].doc_id == "sub/reactor.txt"
 
 
 def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -77,6 +78,46 @@ def test_an_indexer_that_runs_again_reads_only_the_files_that_changed(
     os.utime(beta, ns=(before + 10**9, before + 10**9))
     report = indexer.run(corpus)
     assert read == ["beta.txt"] and report.updated == ("beta.txt",) and report.unchanged == 1
+
+
+def test_the_next_process_reads_only_the_files_that_changed_and_a_rebuild_reads_all(
+    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What one process hashed is kept on disk for the next (`corpusbot index`, a bot's start), except a file
+    changed within the last seconds: a second change within the same clock tick would keep its time."""
+    import index.ingest.indexer as indexer_module
+
+    read: list[str] = []
+    real_read = indexer_module.read_file
+    monkeypatch.setattr(
+        indexer_module, "read_file", lambda path, limit: read.append(path.name) or real_read(path, limit)
+    )
+    write(corpus, alpha=ALPHA, beta=BETA)
+    past = time.time_ns() - 60 * 10**9
+    for path in corpus.iterdir():
+        os.utime(path, ns=(past, past))
+    build(settings, embedder=fake_embedder).indexer().run(corpus)
+    assert sorted(read) == ["alpha.txt", "beta.txt"]
+
+    read.clear()
+    report = build(settings, embedder=fake_embedder).indexer().run(corpus)  # another process
+    assert read == [] and report.unchanged == 2 and not report.changed
+
+    beta = corpus / "beta.txt"
+    beta.write_text(BETA.replace("green", "azure"), encoding="utf-8")  # same size, a later (settled) time
+    os.utime(beta, ns=(past + 10**9, past + 10**9))
+    write(corpus, gamma=GAMMA)  # just written: read again by each process until it settles
+    report = build(settings, embedder=fake_embedder).indexer().run(corpus)
+    assert (
+        sorted(read) == ["beta.txt", "gamma.txt"] and report.updated == ("beta.txt",) and report.added == ("gamma.txt",)
+    )
+    read.clear()
+    build(settings, embedder=fake_embedder).indexer().run(corpus)
+    assert read == ["gamma.txt"]
+
+    read.clear()
+    report = build(settings, embedder=fake_embedder).indexer().run(corpus, rebuild=True)
+    assert sorted(read) == ["alpha.txt", "beta.txt", "gamma.txt"] and report.embedded_chunks == report.chunks
 
 
 def test_model_mismatch_is_refused_with_a_clear_message(settings: Settings, corpus: Path) -> None:
