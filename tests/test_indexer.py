@@ -357,3 +357,19 @@ def test_the_chroma_store_reads_the_chunks_of_some_documents(settings: Settings,
     assert sorted(c.doc_id for c in some) == ["beta.txt", "gamma.txt"]
     assert {c.text for c in some} == {c.text for c in components.store.iter_chunks() if c.doc_id != "alpha.txt"}
     assert components.store.chunks_of([]) == []
+
+
+def test_the_manifest_read_back_is_the_one_written_and_a_reader_cannot_change_the_next_read(
+    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder
+) -> None:
+    write(corpus, alpha=ALPHA, beta=BETA)
+    components = build(settings, embedder=fake_embedder)
+    components.indexer().run(corpus)
+    store = components.store
+    first = store.read_manifest()
+    assert first is not None and set(first.docs) == {"alpha.txt", "beta.txt"}
+    first.docs.pop("alpha.txt")  # a caller's own dict: the next reader still sees every document
+    again = store.read_manifest()
+    assert again is not None and set(again.docs) == {"alpha.txt", "beta.txt"}
+    store.write_manifest(again)
+    assert store.read_manifest() == again

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from index.errors import ModelMismatchError
@@ -71,14 +71,15 @@ class Manifest:
 
     def to_metadata(self) -> dict[str, Any]:
         metadata: dict[str, Any] = {key: getattr(self, key) for key in _MANIFEST_KEYS}
-        metadata["docs"] = json.dumps({doc_id: asdict(info) for doc_id, info in self.docs.items()})
+        # Field by field rather than dataclasses.asdict, which deep-copies: 0.40 -> 0.05 s for 5,678 documents.
+        metadata["docs"] = json.dumps({doc_id: _fields(info) for doc_id, info in self.docs.items()})
         return metadata
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any] | None) -> Manifest | None:
         if not metadata or "model" not in metadata:
             return None
-        docs = {doc_id: DocumentInfo(**info) for doc_id, info in json.loads(metadata.get("docs", "{}")).items()}
+        docs = _parsed_docs(str(metadata.get("docs", "{}")))
         return cls(
             model=str(metadata["model"]),
             dimension=int(metadata["dimension"]),
@@ -95,6 +96,26 @@ class Manifest:
             centring=str(metadata.get("centring", "")),
             docs=docs,
         )
+
+
+_DOCUMENT_FIELDS = tuple(f.name for f in fields(DocumentInfo))
+# The documents of the manifest read last, by their JSON: a live corpus reads the manifest several times per
+# change, and a process polling another's index reads it at every refresh (0.2 s each at 5,678 documents).
+_last_read: tuple[str, dict[str, DocumentInfo]] = ("", {})
+
+
+def _fields(info: DocumentInfo) -> dict[str, Any]:
+    return {name: getattr(info, name) for name in _DOCUMENT_FIELDS}
+
+
+def _parsed_docs(text: str) -> dict[str, DocumentInfo]:
+    """The documents a manifest's JSON holds, as a dict of the caller's own (the entries are frozen)."""
+    global _last_read
+    seen, docs = _last_read
+    if text != seen:
+        docs = {doc_id: DocumentInfo(**info) for doc_id, info in json.loads(text).items()}
+        _last_read = (text, docs)
+    return dict(docs)
 
 
 def check_model(manifest: Manifest | None, embedder: _Named) -> None:
