@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from bench.trust import FILES, SETS, HidingStore
@@ -32,13 +34,19 @@ class ShapeStore(HidingStore):
 
     bar = 0.0
     other_bar = 0.0
+    language_bars: Mapping[str, float] = MappingProxyType({})
 
     def read_manifest(self) -> Manifest | None:
         manifest = super().read_manifest()
         return (
             None
             if manifest is None
-            else replace(manifest, same_language_bar=self.bar, other_language_bar=self.other_bar)
+            else replace(
+                manifest,
+                same_language_bar=self.bar,
+                other_language_bar=self.other_bar,
+                language_bars=self.language_bars,
+            )
         )
 
 
@@ -96,7 +104,11 @@ def main() -> None:
             Retriever(components.embedder, store),
             RelevanceRule().floor(manifest.centred),
         )  # type: ignore[arg-type]
-        store.bar, store.other_bar = calibration.bar, calibration.other_bar
+        store.bar, store.other_bar, store.language_bars = (
+            calibration.bar,
+            calibration.other_bar,
+            calibration.language_bars,
+        )
         row: dict[str, Any] = {
             "shape": name,
             "documents": len(present),
@@ -111,6 +123,7 @@ def main() -> None:
                 hidden = set(random.Random(fold).sample(present, max(1, round(0.1 * len(present)))))
                 fold_store = ShapeStore(components.store, carved | hidden)
                 fold_store.bar, fold_store.other_bar = calibration.bar, calibration.other_bar
+                fold_store.language_bars = calibration.language_bars
                 fold_retriever = Retriever(components.embedder, fold_store, config)  # type: ignore[arg-type]
                 for asked_questions in questions.values():
                     for question in asked_questions:

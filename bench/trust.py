@@ -71,6 +71,8 @@ VARIANTS = {
     "no shift": RetrievalConfig(language_shift=0.0),
     # passages in the other language than the question's judged against the floor alone
     "same-language bar only": RetrievalConfig(relevance=RelevanceRule(other_language_bar=False)),
+    # one bar for passages in the question's language, whichever it is (before a bar per language)
+    "one bar for both languages": RetrievalConfig(relevance=RelevanceRule(bar_by_language=False)),
     "shift 1 + bridge 0.3": RetrievalConfig(language_shift=1.0),
 }
 

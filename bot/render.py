@@ -203,6 +203,7 @@ def stats_message(stats: IndexStats) -> str:
         f"Store: {escape(stats.store)}\n"
         f"Relevance bar: {stats.relevance_bar:.2f}"
         + (" (derived by this index)" if stats.bar_derived else "")
+        + "".join(f", {bar:.2f} in {language.upper()}" for language, bar in stats.language_bars)
         + f", {stats.other_language_bar:.2f} across languages"
     )
 

@@ -105,6 +105,10 @@ def stats_text(stats: IndexStats) -> str:
         f"store: {stats.store}",
         f"relevance bar: {stats.relevance_bar:.2f} for passages in the question's language "
         + ("(derived by this index from its own sentences)" if stats.bar_derived else "(the floor)"),
+        *(
+            f"relevance bar: {bar:.2f} for passages in {language.upper()} asked about in it"
+            for language, bar in stats.language_bars
+        ),
         f"relevance bar: {stats.other_language_bar:.2f} for passages in the other language",
     ]
     lines.extend(f"  - {d.title} ({d.date or 'no date'}, {d.chunks} chunks) [{d.doc_id}]" for d in stats.docs)

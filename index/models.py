@@ -255,3 +255,5 @@ class IndexStats:
     bar_derived: bool = False
     # The bar for a passage in the other language than the question's (the floor when not derived).
     other_language_bar: float = 0.0
+    # A mixed corpus's bar of each language for passages asked about in it, where derived (else relevance_bar).
+    language_bars: tuple[tuple[str, float], ...] = ()

@@ -90,7 +90,9 @@ def test_an_index_in_two_languages_derives_a_bar_for_passages_in_the_other_langu
     assert calibration is not None and calibration.other_bar >= floor  # derived: probes met passages of both
     assert manifest is not None and manifest.other_language_bar == calibration.other_bar
     # Each bar counts against the passages of its language only.
-    store.write_manifest(replace(manifest, same_language_bar=floor + 0.5, other_language_bar=floor + 1.5))
+    store.write_manifest(
+        replace(manifest, same_language_bar=floor + 0.5, other_language_bar=floor + 1.5, language_bars={})
+    )
     retriever.reload()
     blind = Retriever(embedder, store, RetrievalConfig(relevance=RelevanceRule(calibrated=False)))
     english_passages = "Quand est-ce que le harbour de la old town a été rebuilt après le storm ?"  # French
@@ -106,6 +108,31 @@ def test_an_index_in_two_languages_derives_a_bar_for_passages_in_the_other_langu
     stats = QuestionAnswerer(retriever).stats()
     assert stats.other_language_bar == pytest.approx(floor + 1.5)
     assert f"relevance bar: {floor + 1.5:.2f} for passages in the other language" in stats_text(stats)
+
+
+def test_a_mixed_corpus_derives_a_bar_for_each_language_and_a_passage_faces_its_own(corpus: Path) -> None:
+    """English questions score higher on English text than French ones on French text, present or absent: a
+    bar derived from each language's own probes holds both (mixed dev index: 4.14 and 2.92 against 3.25)."""
+    from dataclasses import replace
+
+    embedder, store, _ = _index(corpus, ["harbour", "orchard", "railway", "library", "bakery", "vineyard"])
+    retriever = Retriever(embedder, store)
+    calibration = calibrate(retriever)
+    manifest = store.read_manifest()
+    assert calibration is not None and manifest is not None
+    assert set(calibration.language_bars) == {"en", "fr"} and manifest.language_bars == calibration.language_bars
+    floor = RelevanceRule().floor(manifest.centred)
+    bars = {"en": floor + 0.9, "fr": floor + 0.2}
+    store.write_manifest(replace(manifest, same_language_bar=floor + 0.5, language_bars=bars))
+    retriever.reload()
+    blind = Retriever(embedder, store, RetrievalConfig(relevance=RelevanceRule(calibrated=False)))
+    pooled = Retriever(embedder, store, RetrievalConfig(relevance=RelevanceRule(bar_by_language=False)))
+    french, english = "Quand la boulangerie du village ouvre-t-elle ?", "When was the harbour of the old town rebuilt?"
+    assert retriever.retrieve(french, 3).decision == pytest.approx(blind.retrieve(french, 3).decision - 0.2)
+    assert retriever.retrieve(english, 3).decision == pytest.approx(blind.retrieve(english, 3).decision - 0.9)
+    assert pooled.retrieve(english, 3).decision == pytest.approx(blind.retrieve(english, 3).decision - 0.5)
+    text = stats_text(QuestionAnswerer(retriever).stats())
+    assert f"relevance bar: {floor + 0.9:.2f} for passages in EN asked about in it" in text
 
 
 def test_one_document_derives_nothing_and_the_floor_applies(corpus: Path) -> None:

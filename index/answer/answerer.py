@@ -143,6 +143,9 @@ class QuestionAnswerer:
             relevance_bar=max(floor, manifest.same_language_bar),
             bar_derived=manifest.same_language_bar > floor,
             other_language_bar=max(floor, manifest.other_language_bar),
+            language_bars=tuple(
+                (language, max(floor, bar)) for language, bar in sorted(manifest.language_bars.items())
+            ),
         )
 
 

@@ -213,6 +213,7 @@ class Indexer:
             similarity_std=std,
             same_language_bar=carried.same_language_bar if carried else 0.0,
             other_language_bar=carried.other_language_bar if carried else 0.0,
+            language_bars=carried.language_bars if carried else {},
             calibrated_docs=carried.calibrated_docs if carried else 0,
             calibration_version=carried.calibration_version if carried else 0,
             centring=centring.to_json() if centring else "",

@@ -12,13 +12,13 @@ from dataclasses import dataclass, replace
 
 from index.search.retriever import Retriever
 from index.sentences import split_sentences
-from index.tuning import HIDDEN_QUANTILE, PRESENT_SHARE, PROBE_WORDS, PROBES, RECALIBRATE_CHANGE
+from index.tuning import HIDDEN_QUANTILE, LANGUAGE_SHARE, PRESENT_SHARE, PROBE_WORDS, PROBES, RECALIBRATE_CHANGE
 
 log = logging.getLogger(__name__)
 
 # Raised when the rule the probes are scored with changes (what the names of a question must find in the
 # answering document, say): an index derived under another version derives its bar again.
-CALIBRATION_VERSION = 3
+CALIBRATION_VERSION = 4  # 4: a bar per language (Manifest.language_bars), probes spread over the ids
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,9 @@ class Calibration:
 
     bar: float
     other_bar: float
+    # The bar of each language whose probes alone were enough to derive one (a mixed corpus): passages in it
+    # asked about in it face that one instead of `bar`.
+    language_bars: dict[str, float]
     probes: int
     present_decile: float
     absent_quantile: float
@@ -53,14 +56,16 @@ def derive_bar(
         if manifest.docs[doc_id].lang in ("en", "fr"):
             by_doc.setdefault(doc_id, []).append(text)
     if len(by_doc) < 2:
-        return Calibration(0.0, 0.0, 0, math.nan, math.nan, math.nan, time.perf_counter() - started)
+        return Calibration(0.0, 0.0, {}, 0, math.nan, math.nan, math.nan, time.perf_counter() - started)
     rng = random.Random(len(by_doc))
     docs = sorted(by_doc)
     present: list[float] = []
     absent_same: list[float] = []
     absent_other: list[float] = []
+    languages: list[str] = []
     for number in range(probes):
-        doc_id = docs[number % len(docs)] if len(docs) >= probes else rng.choice(docs)
+        # Spread over the documents in id order (a corpus in one folder per language gets probes of both).
+        doc_id = docs[number * len(docs) // probes] if len(docs) >= probes else rng.choice(docs)
         question = _probe(rng.choice(by_doc[doc_id]), rng)
         if not question:
             continue
@@ -70,19 +75,28 @@ def derive_bar(
         present.append(scores.present)
         absent_same.append(scores.absent_same_language)
         absent_other.append(scores.absent_other_language)
+        languages.append(scores.language)
     present_decile = _quantile(present, 0.1)
     same_quantile, other_quantile = _quantile(absent_same, hidden_quantile), _quantile(absent_other, hidden_quantile)
-    ceiling = present_share * present_decile
 
-    def bar(absent_quantile: float, enough: bool) -> float:
+    def bar(absent_quantile: float, enough: bool, present_decile: float = present_decile) -> float:
         if math.isnan(present_decile) or math.isnan(absent_quantile) or not enough:
             return 0.0
-        return max(floor, min(absent_quantile, ceiling))
+        return max(floor, min(absent_quantile, present_share * present_decile))
 
+    by_language: dict[str, float] = {}
+    if len(set(languages)) > 1:  # each language's own probes, where they are enough to derive from
+        for language in sorted(set(languages)):
+            own = [number for number, probed in enumerate(languages) if probed == language]
+            if len(own) >= probes // LANGUAGE_SHARE:
+                own_present = _quantile([present[number] for number in own], 0.1)
+                own_absent = _quantile([absent_same[number] for number in own], hidden_quantile)
+                by_language[language] = bar(own_absent, True, own_present)
     finite_other = sum(math.isfinite(value) for value in absent_other)
     return Calibration(
         bar(same_quantile, len(absent_same) >= probes // 3),
         bar(other_quantile, finite_other >= max(5, probes // 10)),
+        {language: value for language, value in by_language.items() if value},
         len(present),
         present_decile,
         same_quantile,
@@ -113,15 +127,17 @@ def calibrate(retriever: Retriever, force: bool = False) -> Calibration | None:
         stored,
         same_language_bar=calibration.bar,
         other_language_bar=calibration.other_bar,
+        language_bars=calibration.language_bars,
         calibrated_docs=documents,
         calibration_version=CALIBRATION_VERSION,
     )
     store.write_manifest(updated)
     retriever.adopt(updated)
     log.info(
-        "relevance bars: %.2f for passages in the question's language, %.2f in the other one (%d probes, "
+        "relevance bars: %.2f for passages in the question's language (%s), %.2f in the other one (%d probes, "
         "present decile %.2f, absent quantiles %.2f / %.2f, %.1f s)",
         calibration.bar,
+        ", ".join(f"{language} {value:.2f}" for language, value in calibration.language_bars.items()) or "all",
         calibration.other_bar,
         calibration.probes,
         calibration.present_decile,

@@ -404,11 +404,12 @@ class Retriever:
         calibrated = derived and rule.calibrated
         same_extra = max(0.0, manifest.same_language_bar - floor) if calibrated else 0.0
         other_extra = max(0.0, manifest.other_language_bar - floor) if calibrated and rule.other_language_bar else 0.0
+        own_extra = max(0.0, manifest.same_bar(language) - floor) if calibrated and rule.bar_by_language else same_extra
 
         def extra(passage: Passage) -> float:
             if not language:  # a question too short to tell its language: the lower bar
                 return min(same_extra, other_extra)
-            return same_extra if manifest.docs[passage.doc_id].lang == language else other_extra
+            return own_extra if manifest.docs[passage.doc_id].lang == language else other_extra
 
         scores = sorted(
             ((_against_own_document(p, manifest, language, rule.language_weight) - extra(p), p) for p in ranked),
