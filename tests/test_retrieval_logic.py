@@ -335,6 +335,10 @@ def test_everyday_capitalised_words_are_kept_apart_from_names() -> None:
     assert capitalised_words("Combien de Polonais vivent sur Terre ?", 4.5) == ([], ["polonais"])
     assert capitalised_words("Où est la composante canadienne de l'OTAN ?", 4.5) == ([], [])
     assert capitalised_words("Quand est-elle devenue la première Afro-Américaine ?", 4.5) == ([], [])
+    # A French century or millennium is a number ("the 2nd millennium BC" in English), a regnal one a name's.
+    assert capitalised_words("Qui est arrivé aux Marshall au IIe millénaire av. J.-C. ?", 4.5) == ([], ["marshall"])
+    assert capitalised_words("Qui régnait au XVIe siècle sur les Habsbourg ?", 4.5)[0] == ["habsbourg"]
+    assert capitalised_words("Quand François Ier est-il né ?", 4.5) == ([], ["ier"])
 
 
 def test_a_new_generation_is_loaded_from_the_last_one_as_if_from_scratch(corpus: Path) -> None:

@@ -20,6 +20,9 @@ from index.tuning import COMMON_WORD_ZIPF, NAME_RATIO, RelevanceRule
 
 # A word written with a capital letter that does not start the question (or a sentence in it).
 _CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![\w-])([^\W\d_][\w-]*)")
+# A century or millennium in French ("XVIe siècle", "IIe millénaire"): a number, which the other language
+# writes otherwise ("16th century"), not a name. ("François Ier" keeps its "Ier": part of the name.)
+_ORDINAL_NUMERAL = re.compile(r"[MDCLXVI]+(?:e|ème|eme)")
 
 
 @lru_cache(maxsize=50_000)
@@ -95,7 +98,7 @@ def capitalised_words(question: str, common_up_to: float = math.inf) -> tuple[li
     common: list[str] = []
     for match in _CAPITALISED.finditer(question.strip()):
         word = match.group(1)
-        if not word[0].isupper():
+        if not word[0].isupper() or _ORDINAL_NUMERAL.fullmatch(word):
             continue
         if not is_common_word(word):
             kept = rare
