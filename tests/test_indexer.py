@@ -11,7 +11,7 @@ import pytest
 
 from corpusbot.messages import explain
 from corpusbot.render import report_text
-from index.answer.answerer import build
+from index.answer.answerer import Components, build
 from index.centring import Centring
 from index.errors import IndexNotBuiltError, ModelMismatchError
 from index.ingest.background import REFERENCE_QUESTIONS
@@ -30,6 +30,14 @@ GAMMA = "Gamma rays come from space. Telescopes in orbit detect gamma bursts."
 def write(corpus: Path, **files: str) -> None:
     for name, text in files.items():
         (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+
+
+def _indexed_alpha_and_beta(settings: Settings, corpus: Path, embedder: HashingEmbedder) -> Components:
+    """The two-document corpus, indexed once."""
+    write(corpus, alpha=ALPHA, beta=BETA)
+    components = build(settings, embedder=embedder)
+    components.indexer().run(corpus)
+    return components
 
 
 def test_reindex_embeds_only_what_changed(settings: Settings, corpus: Path, fake_embedder: HashingEmbedder) -> None:
@@ -226,9 +234,7 @@ def test_chunks_left_by_another_model_are_embedded_again(settings: Settings, cor
 def test_an_index_from_before_per_document_backgrounds_gets_them_without_embedding_again(
     settings: Settings, corpus: Path, fake_embedder: HashingEmbedder
 ) -> None:
-    write(corpus, alpha=ALPHA, beta=BETA)
-    components = build(settings, embedder=fake_embedder)
-    components.indexer().run(corpus)
+    components = _indexed_alpha_and_beta(settings, corpus, fake_embedder)
     manifest = components.store.read_manifest()
     assert manifest is not None and all(info.background is not None for info in manifest.docs.values())
     older = replace(manifest, docs={k: replace(v, background=None) for k, v in manifest.docs.items()})
@@ -292,9 +298,7 @@ def test_the_index_searches_deep_enough_and_older_indexes_are_brought_up_to_it(
 def test_a_renamed_file_is_answered_under_its_new_name(
     settings: Settings, corpus: Path, fake_embedder: HashingEmbedder
 ) -> None:
-    write(corpus, alpha=ALPHA, beta=BETA)
-    components = build(settings, embedder=fake_embedder)
-    components.indexer().run(corpus)
+    components = _indexed_alpha_and_beta(settings, corpus, fake_embedder)
     (corpus / "alpha.txt").rename(corpus / "reactor.txt")
     report = components.indexer().run(corpus)
     assert report.added == ("reactor.txt",) and report.removed == ("alpha.txt",)
@@ -362,9 +366,7 @@ def test_the_chroma_store_reads_the_chunks_of_some_documents(settings: Settings,
 def test_the_manifest_read_back_is_the_one_written_and_a_reader_cannot_change_the_next_read(
     settings: Settings, corpus: Path, fake_embedder: HashingEmbedder
 ) -> None:
-    write(corpus, alpha=ALPHA, beta=BETA)
-    components = build(settings, embedder=fake_embedder)
-    components.indexer().run(corpus)
+    components = _indexed_alpha_and_beta(settings, corpus, fake_embedder)
     store = components.store
     first = store.read_manifest()
     assert first is not None and set(first.docs) == {"alpha.txt", "beta.txt"}
