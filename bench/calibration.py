@@ -114,9 +114,15 @@ def main() -> None:
             "documents": len(present),
             "bar": round(calibration.bar, 2),
             "other bar": round(calibration.other_bar, 2),
+            "language bars": {language: round(bar, 2) for language, bar in calibration.language_bars.items()},
         }
-        for label, calibrated in (("derived", True), ("floor", False)):
-            config = RetrievalConfig(relevance=RelevanceRule(calibrated=calibrated))
+        rules = {
+            "derived": RelevanceRule(),
+            "one bar for both languages": RelevanceRule(bar_by_language=False),
+            "floor": RelevanceRule(calibrated=False),
+        }
+        for label, rule in rules.items():
+            config = RetrievalConfig(relevance=rule)
             counts = _rates(Retriever(components.embedder, store, config), questions, carved)  # type: ignore[arg-type]
             left_out = asked = 0
             for fold in range(args.folds):
