@@ -65,9 +65,10 @@ def cached_object(name: str, key: Any, build: Callable[[], Any], allowed: frozen
     return _cached(name, key, "pickle", read, write, build)
 
 
-# What pickle may rebuild besides the allowed classes: containers and numbers of the standard library.
+# What pickle may rebuild besides the allowed classes: containers of the standard library. Never a callable
+# that reaches other objects (getattr, eval): through it a copy could call anything.
 _PLAIN = frozenset(
-    {("builtins", "set"), ("builtins", "frozenset"), ("builtins", "bytearray"), ("builtins", "getattr")}
+    {("builtins", "set"), ("builtins", "frozenset"), ("builtins", "bytearray")}
     | {("collections", "defaultdict"), ("collections", "OrderedDict"), ("array", "array")}
     | {("array", "_array_reconstructor"), ("builtins", "list"), ("builtins", "dict")}
 )

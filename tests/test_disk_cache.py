@@ -105,3 +105,5 @@ def test_a_kept_object_comes_back_whole_and_a_changed_copy_cannot_run_code(tmp_p
     saved.write_bytes(pickle.dumps(Payload()))
     assert cached_object("table", [1], build, allowed) == first and len(calls) == 3
     assert not witness.exists()
+    saved.write_bytes(pickle.dumps(getattr))  # the way from an allowed class to any function
+    assert cached_object("table", [1], build, allowed) == first and len(calls) == 4
