@@ -173,6 +173,17 @@ def test_a_short_name_is_found_only_as_written_a_long_one_also_one_letter_off() 
     assert index.chunks_with("trimmer", cutoff=None).size == 0
     assert list(index.chunks_with("lukashenko", cutoff=None)) == [1]  # a transliteration, folded alike
     assert index.chunks_with("brazzaville", cutoff=None).size == 0
+    # A long name may be a letter or two off ("Habsbourg", "Habsburg"), not another word with its letters.
+    devices = LexicalIndex(["The transistor replaced the valve.", "Charles Quint, un Habsburg."], languages=["en", "fr"])
+    assert devices.chunks_with("transnistria", cutoff=None).size == 0
+    assert list(devices.chunks_with("habsbourg", cutoff=None)) == [1]
+    # The other language's form of a name starts with most of its letters, not merely its first five.
+    crossings = LexicalIndex(["The transit of goods.", "The battle of Mogadishu."], languages=["en", "en"])
+    assert crossings.chunks_with_cognate("transnistrie").size == 0
+    assert list(crossings.chunks_with_cognate("mogadiscio")) == [1]
     kiev = LexicalIndex(["Kiev a déclaré que son principal effort n'avait pas commencé."])
     assert kiev.chunks_with("kyiv", cutoff=None).size == 1  # Kyiv and Kiev: an "e" after an "i" apart
     assert name_cutoff("tri") == 100.0 and name_cutoff("lukachenko") == 85.0
+    # An acronym's English plural keeps its "s" through stemming: it is the same name.
+    places = LexicalIndex(["Cities and census-designated places (CDPs) of Alaska."], languages=["en"])
+    assert list(places.chunks_with("cdp", cutoff=None)) == [0] and places.chunks_with("cd", cutoff=None).size == 0

@@ -339,6 +339,9 @@ def test_everyday_capitalised_words_are_kept_apart_from_names() -> None:
     assert capitalised_words("Qui est arrivé aux Marshall au IIe millénaire av. J.-C. ?", 4.5) == ([], ["marshall"])
     assert capitalised_words("Qui régnait au XVIe siècle sur les Habsbourg ?", 4.5)[0] == ["habsbourg"]
     assert capitalised_words("Quand François Ier est-il né ?", 4.5) == ([], ["ier"])
+    # A brand written with its capital inside is as much what a question is about.
+    assert capitalised_words("Quelle est la capacité de stockage de l'iPod Touch ?", 4.5) == ([], ["ipod"])
+    assert capitalised_words("Who sold it on eBay?", 4.5) == ([], ["ebay"])
 
 
 def test_a_new_generation_is_loaded_from_the_last_one_as_if_from_scratch(corpus: Path) -> None:

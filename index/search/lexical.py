@@ -13,11 +13,12 @@ from itertools import repeat
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from index.text import STEMMED, content_words, has_digit, spellings, stemming_of, terms
 from index.tuning import BM25_B as B
 from index.tuning import BM25_K1 as K1
-from index.tuning import COGNATE_PREFIX, COGNATE_RATIO, FUZZY_RATIO, NAME_RATIO, SHORT_NAME_RATIOS
+from index.tuning import COGNATE_PREFIX, COGNATE_RATIO, FUZZY_RATIO, NAME_EDITS, NAME_RATIO, SHORT_NAME_RATIOS
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,8 @@ class LexicalIndex:
     def chunks_with(self, word: str, cutoff: float | None = NAME_RATIO, translated: bool = False) -> np.ndarray:
         """The positions of the chunks that hold a folded word's terms or a close spelling of them (or, when
         `translated`, one of its translations). With no `cutoff`, how close depends on the shorter term's
-        length (`name_cutoff`): one letter off is another word in a short one ("trim" is not "tri")."""
+        length (`name_cutoff`), and at most `NAME_EDITS` letters apart: one letter off is another word in a
+        short one ("trim" is not "tri"), three in a long one ("transnistria" is not "transistor")."""
         found: list[np.ndarray] = []
         if translated:
             found.extend(self._postings[t][0] for t in self.translations(word) if t in self._postings)
@@ -261,8 +263,12 @@ class LexicalIndex:
                     if match != term
                     and (
                         cutoff is not None
-                        or score >= name_cutoff(min(term, match, key=len))
+                        or (
+                            score >= name_cutoff(min(term, match, key=len))
+                            and Levenshtein.distance(term, match, score_cutoff=NAME_EDITS) <= NAME_EDITS
+                        )
                         or _transliterated(term, match)
+                        or match == f"{term}s"  # an acronym's plural, which English stemming keeps ("CDPs")
                     )
                 )
         return _union(found)
@@ -388,10 +394,13 @@ def name_cutoff(term: str) -> float:
 
 
 def _cognate(a: str, b: str) -> bool:
-    """Whether two terms start with the same letters, at least `COGNATE_PREFIX` and two thirds of the shorter
-    ("mogadis" of "mogadiscio"/"mogadishu"; not "trans" of "transnistria"/"transliteration")."""
+    """Whether two terms start with the same letters, at least `COGNATE_PREFIX` and two thirds of the shorter,
+    and either end within two letters of each other in length or share two thirds of the longer too: the
+    other language's ending ("mogadis" of "mogadiscio"/"mogadishu", "appalach" of "appalaches"/"appalachian"),
+    not another word that starts alike ("trans" of "transnistria"/"transliteration" or "transit")."""
     shared = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-    return shared >= max(COGNATE_PREFIX, 2 * min(len(a), len(b)) / 3)
+    shorter, longer = sorted((len(a), len(b)))
+    return shared >= max(COGNATE_PREFIX, 2 * shorter / 3) and (longer - shorter <= 2 or shared >= 2 * longer / 3)
 
 
 def _transliterated(a: str, b: str) -> bool:

@@ -91,14 +91,15 @@ def question_names(question: str) -> list[str]:
 
 
 def capitalised_words(question: str, common_up_to: float = math.inf) -> tuple[list[str], list[str]]:
-    """The capitalised words of `question` that do not start it, folded: the rare ones (names), and the
-    everyday ones below the Zipf frequency `common_up_to` ("Alsace", "Titan", "Russian", which a text in
-    the other language may translate)."""
+    """The capitalised words of `question` that do not start it (a capital anywhere: "iPod"), folded: the
+    rare ones (names), and the everyday ones below the Zipf frequency `common_up_to` ("Alsace", "Titan",
+    "Russian", which a text in the other language may translate)."""
     rare: list[str] = []
     common: list[str] = []
     for match in _CAPITALISED.finditer(question.strip()):
         word = match.group(1)
-        if not word[0].isupper() or _ORDINAL_NUMERAL.fullmatch(word):
+        # A capital anywhere: "Tokmak", and the brands written "iPod", "eBay"; not a century ("XVIe").
+        if not any(ch.isupper() for ch in word) or _ORDINAL_NUMERAL.fullmatch(word):
             continue
         if not is_common_word(word):
             kept = rare
