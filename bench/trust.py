@@ -74,6 +74,12 @@ VARIANTS = {
     # one bar for passages in the question's language, whichever it is (before a bar per language)
     "one bar for both languages": RetrievalConfig(relevance=RelevanceRule(bar_by_language=False)),
     "shift 1 + bridge 0.3": RetrievalConfig(language_shift=1.0),
+    # on an index in one language (no derived bar across languages): passages in the other language judged
+    # against the floor alone, or against the full same-language bar (the default goes half way)
+    "floor across languages": RetrievalConfig(relevance=RelevanceRule(underived_other_share=0.0)),
+    "same bar across languages": RetrievalConfig(relevance=RelevanceRule(underived_other_share=1.0)),
+    "0.25 of the bar across languages": RetrievalConfig(relevance=RelevanceRule(underived_other_share=0.25)),
+    "0.75 of the bar across languages": RetrievalConfig(relevance=RelevanceRule(underived_other_share=0.75)),
 }
 
 

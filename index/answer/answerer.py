@@ -14,7 +14,7 @@ from index.ingest.ocr import Ocr, PageProgress
 from index.live import LiveCorpus
 from index.models import Answer, AnswerStatus, IndexStats, Passage, Search
 from index.search.calibration import Calibration, calibrate
-from index.search.retriever import Retriever
+from index.search.retriever import Retriever, bar_across_languages
 from index.settings import Settings
 from index.store.chroma import ChromaStore
 from index.store.protocol import VectorStore
@@ -142,7 +142,7 @@ class QuestionAnswerer:
             docs=tuple(sorted(manifest.docs.values(), key=lambda d: (d.date, d.title), reverse=True)),
             relevance_bar=max(floor, manifest.same_language_bar),
             bar_derived=manifest.same_language_bar > floor,
-            other_language_bar=max(floor, manifest.other_language_bar),
+            other_language_bar=bar_across_languages(manifest, self.retriever.config.relevance),
             language_bars=tuple(
                 (language, max(floor, bar)) for language, bar in sorted(manifest.language_bars.items())
             ),

@@ -403,7 +403,7 @@ class Retriever:
         floor = rule.floor(manifest.centred)
         calibrated = derived and rule.calibrated
         same_extra = max(0.0, manifest.same_language_bar - floor) if calibrated else 0.0
-        other_extra = max(0.0, manifest.other_language_bar - floor) if calibrated and rule.other_language_bar else 0.0
+        other_extra = bar_across_languages(manifest, rule) - floor if calibrated and rule.other_language_bar else 0.0
         own_extra = max(0.0, manifest.same_bar(language) - floor) if calibrated and rule.bar_by_language else same_extra
 
         def extra(passage: Passage) -> float:
@@ -421,6 +421,16 @@ class Retriever:
         if not (derived and rule.unfocused_penalty):
             return scores[0][0]
         return _focused(question, scores, snapshot.lexical, rule)
+
+
+def bar_across_languages(manifest: Manifest, rule: RelevanceRule) -> float:
+    """The bar a passage in the other language than the question's faces: the one the index derived, else
+    (an index in one language, nothing to derive it from) `rule.underived_other_share` of the way from the
+    floor to the same-language bar."""
+    floor = rule.floor(manifest.centred)
+    if manifest.other_language_bar:
+        return max(floor, manifest.other_language_bar)
+    return floor + rule.underived_other_share * max(0.0, manifest.same_language_bar - floor)
 
 
 def _focused(
