@@ -174,7 +174,9 @@ def test_a_short_name_is_found_only_as_written_a_long_one_also_one_letter_off() 
     assert list(index.chunks_with("lukashenko", cutoff=None)) == [1]  # a transliteration, folded alike
     assert index.chunks_with("brazzaville", cutoff=None).size == 0
     # A long name may be a letter or two off ("Habsbourg", "Habsburg"), not another word with its letters.
-    devices = LexicalIndex(["The transistor replaced the valve.", "Charles Quint, un Habsburg."], languages=["en", "fr"])
+    devices = LexicalIndex(
+        ["The transistor replaced the valve.", "Charles Quint, un Habsburg."], languages=["en", "fr"]
+    )
     assert devices.chunks_with("transnistria", cutoff=None).size == 0
     assert list(devices.chunks_with("habsbourg", cutoff=None)) == [1]
     # The other language's form of a name starts with most of its letters, not merely its first five.
