@@ -80,6 +80,11 @@ VARIANTS = {
     "same bar across languages": RetrievalConfig(relevance=RelevanceRule(underived_other_share=1.0)),
     "0.25 of the bar across languages": RetrievalConfig(relevance=RelevanceRule(underived_other_share=0.25)),
     "0.75 of the bar across languages": RetrievalConfig(relevance=RelevanceRule(underived_other_share=0.75)),
+    # a passage that holds every rare name of the question together counts no more, or this much more
+    "no named-passage bonus": RetrievalConfig(relevance=RelevanceRule(named_passage_bonus=0.0)),
+    "named-passage bonus 0.5": RetrievalConfig(relevance=RelevanceRule(named_passage_bonus=0.5)),
+    "named-passage bonus 2": RetrievalConfig(relevance=RelevanceRule(named_passage_bonus=2.0)),
+    "named-passage bonus unfocused too": RetrievalConfig(relevance=RelevanceRule(named_bonus_needs_focus=False)),
 }
 
 

@@ -115,6 +115,13 @@ class RelevanceRule:
     # words the dictionary cannot translate 207/86/29.
     focus_line: float = 0.4
     unfocused_penalty: float = 3.0
+    # A passage that holds every rare name of the question (in one chunk; the other language's form of it counts
+    # across languages) counts this much more: a short question about a name ("Where was Johannes Leche from?")
+    # matches little else of the passage, while one about a document the index lacks rarely finds its names
+    # together in one passage. Not applied to the calibration probes (their bars stay what they were).
+    named_passage_bonus: float = 1.0
+    # ...only where its best sentence holds `focus_line` of the question.
+    named_bonus_needs_focus: bool = True
 
     def floor(self, centred: bool) -> float:
         """The least a passage must score to answer, on an index centred by language or not."""

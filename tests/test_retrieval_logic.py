@@ -159,6 +159,33 @@ def test_a_passage_that_scatters_the_questions_words_counts_less_than_one_senten
     assert answer.answered and answer.citations[0].doc_id == "fire.txt" and "1887" in answer.text
 
 
+def test_a_passage_holding_the_questions_names_counts_more_where_its_sentence_is_about_them(corpus: Path) -> None:
+    """A short question about a name matches little of its passage besides the name; a passage that holds
+    the name but scatters the rest of the question (one about a document the index lacks) gains nothing."""
+    embedder = HashingEmbedder()
+    docs = {
+        "birds": "Johannes Leche came from Turku and counted the birds of the coast every spring.",
+        "valley": "Ostrander walked to the valley at dawn. The old mill was painted red. Barns burn easily in dry "
+        "summers. Trains stop here.",
+        "market": "The market sells bread and cheese.",
+    }
+    store = _index(corpus, docs, embedder)
+    with_names = _answerer(embedder, store).retriever
+    without = _answerer(embedder, store, relevance=RelevanceRule(named_passage_bonus=0.0)).retriever
+    bonus = RelevanceRule().named_passage_bonus
+    assert bonus > 0
+
+    def decision(retriever: Retriever, question: str) -> float:
+        return retriever.retrieve(question, 3, threshold=False).decision
+
+    named = "Where was Johannes Leche from?"
+    assert decision(with_names, named) == pytest.approx(decision(without, named) + bonus)
+    scattered = "When did the Ostrander mill burn down?"
+    assert decision(with_names, scattered) == pytest.approx(decision(without, scattered))
+    unnamed = "Where does the market sell cheese?"
+    assert decision(with_names, unnamed) == pytest.approx(decision(without, unnamed))
+
+
 def test_a_name_the_corpus_never_mentions_is_refused(corpus: Path) -> None:
     embedder = HashingEmbedder()
     store = _index(corpus, DOCS, embedder)

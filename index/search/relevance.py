@@ -6,6 +6,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 
@@ -118,6 +119,15 @@ def _translated_as_a_whole(word: str) -> bool:
     return "-" in word or sum(ch.isupper() for ch in word) > 1
 
 
+@dataclass(frozen=True)
+class Naming:
+    """Where a question's names stand: the documents that hold every one of them, and the chunk positions
+    that hold every rare one together (a passage about what the question names; empty without rare names)."""
+
+    documents: set[str]
+    chunks: frozenset[int]
+
+
 def documents_naming(
     names: Sequence[str],
     lexical: LexicalIndex,
@@ -126,24 +136,27 @@ def documents_naming(
     translatable: Sequence[str] = (),
     cutoff: float | None = NAME_RATIO,
     cognates: bool = False,
-) -> set[str] | None:
-    """The documents that hold every one of `names` (in a close spelling: `cutoff`, None for one by length;
-    or, with `cognates`, as the other language may write it) and every one of `translatable` (in a close
-    spelling or translated), None when there are neither. `doc_numbers` gives each chunk position's document
-    as an index into `doc_ids`."""
+) -> Naming | None:
+    """Where `names` stand (in a close spelling: `cutoff`, None for one by length; or, with `cognates`, as the
+    other language may write it) with every one of `translatable` (in a close spelling or translated), None
+    when there are neither. `doc_numbers` gives each chunk position's document as an index into `doc_ids`."""
     if not names and not translatable:
         return None
     found = np.ones(len(doc_ids), dtype=bool)
+    together: np.ndarray | None = None
     for word, translated in [*((name, False) for name in names), *((word, True) for word in translatable)]:
         positions = lexical.chunks_with(word, cutoff, translated)
         if cognates and not translated:
             positions = np.union1d(positions, lexical.chunks_with_cognate(word))
+        if not translated:
+            together = positions if together is None else np.intersect1d(together, positions)
         holding = np.zeros(len(doc_ids), dtype=bool)
         holding[doc_numbers[positions]] = True
         found &= holding
         if not found.any():
-            return set()
-    return {doc_ids[int(number)] for number in np.flatnonzero(found)}
+            return Naming(set(), frozenset())
+    chunks = frozenset() if together is None else frozenset(int(position) for position in together)
+    return Naming({doc_ids[int(number)] for number in np.flatnonzero(found)}, chunks)
 
 
 def weighted_overlap(question_words: set[str], present: set[str], evidence: Callable[[str], WordEvidence]) -> float:

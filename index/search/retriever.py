@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -18,7 +18,7 @@ from index.models import DocumentInfo, Passage
 from index.search import snapshots
 from index.search.bridge import load_bridge
 from index.search.lexical import LexicalIndex, WordEvidence
-from index.search.relevance import capitalised_words, documents_naming, missing_names, passage_focus
+from index.search.relevance import Naming, capitalised_words, documents_naming, missing_names, passage_focus
 from index.search.relevance import prepare as prepare_relevance
 from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.store.protocol import StoredChunk, VectorStore
@@ -377,8 +377,9 @@ class Retriever:
         the question, among the passages of documents that hold every name of the question (-inf when
         none may answer: the question names something the corpus, or each candidate's document, lacks).
         A passage counts less by what the index's derived bar for passages in its language (the question's,
-        or the other one) adds to the rule's floor, and by how little of the question its best sentence holds
-        (`derived`, both), so that one comparison with the floor decides."""
+        or the other one) adds to the rule's floor and by how little of the question its best sentence holds,
+        more when it holds every rare name of the question (`derived`, all three), so that one comparison with
+        the floor decides."""
         rule = self.config.relevance
         manifest = snapshot.manifest
         if rule.grounded_names:
@@ -386,20 +387,23 @@ class Retriever:
             translatable = everyday if rule.common_anchors else ()
             cutoff = None if rule.strict_short_names else NAME_RATIO
             documents = (snapshot.lexical, snapshot.doc_numbers, snapshot.doc_ids)
-            naming = documents_naming(names, *documents, translatable, cutoff)
-            across: set[str] | None = set()
+            naming = documents_naming(names, *documents, translatable, cutoff) or Naming(set(), frozenset())
+            across = naming
             across_languages = any(manifest.docs[p.doc_id].lang != language for p in ranked)
             if rule.cognate_names and names and language and across_languages:
-                across = documents_naming(names, *documents, translatable, cutoff, cognates=True)
-            ranked = [
-                p
-                for p in ranked
-                if naming is None
-                or p.doc_id in naming
-                or (manifest.docs[p.doc_id].lang != language and p.doc_id in (across or ()))
-            ]
+                across = documents_naming(names, *documents, translatable, cutoff, cognates=True) or naming
+
+            def found(passage: Passage) -> Naming:  # across languages, a name may stand in the other's form
+                return naming if manifest.docs[passage.doc_id].lang == language else across
+
+            if names or translatable:
+                ranked = [p for p in ranked if p.doc_id in found(p).documents]
+            # The passages that hold every rare name of the question together.
+            named = {p.chunk_id for p in ranked if snapshot.positions[p.chunk_id] in found(p).chunks}
         elif missing_names(question, snapshot.lexical):
             return float("-inf")
+        else:
+            named = set()
         floor = rule.floor(manifest.centred)
         calibrated = derived and rule.calibrated
         same_extra = max(0.0, manifest.same_language_bar - floor) if calibrated else 0.0
@@ -411,8 +415,14 @@ class Retriever:
                 return min(same_extra, other_extra)
             return own_extra if manifest.docs[passage.doc_id].lang == language else other_extra
 
+        bonus = rule.named_passage_bonus if derived else 0.0
+
+        def decided(passage: Passage) -> float:
+            own = _against_own_document(passage, manifest, language, rule.language_weight) - extra(passage)
+            return own + (bonus if passage.chunk_id in named else 0.0)
+
         scores = sorted(
-            ((_against_own_document(p, manifest, language, rule.language_weight) - extra(p), p) for p in ranked),
+            ((decided(p), p) for p in ranked),
             key=lambda pair: pair[0],
             reverse=True,
         )
@@ -420,7 +430,7 @@ class Retriever:
             return float("-inf")
         if not (derived and rule.unfocused_penalty):
             return scores[0][0]
-        return _focused(question, scores, snapshot.lexical, rule)
+        return _focused(question, scores, snapshot.lexical, rule, named)
 
 
 def bar_across_languages(manifest: Manifest, rule: RelevanceRule) -> float:
@@ -434,19 +444,26 @@ def bar_across_languages(manifest: Manifest, rule: RelevanceRule) -> float:
 
 
 def _focused(
-    question: str, scores: Sequence[tuple[float, Passage]], lexical: LexicalIndex, rule: RelevanceRule
+    question: str,
+    scores: Sequence[tuple[float, Passage]],
+    lexical: LexicalIndex,
+    rule: RelevanceRule,
+    named: Collection[str] = (),
 ) -> float:
     """The best of `scores` (passages with their decision scores, best first) once each counts less by how
     far its best sentence falls short of holding `rule.focus_line` of the question (relevance.passage_focus).
-    Only the first FOCUS_CANDIDATES are read; a later one counts as holding nothing of the question."""
+    Only the first FOCUS_CANDIDATES are read; a later one counts as holding nothing of the question. The
+    passages of `named` (chunk ids) keep the bonus their score holds only where focused (with the rule's
+    `named_bonus_needs_focus`): a name alone in a passage that scatters the rest of the question is no answer."""
     best = float("-inf")
     for number, (score, passage) in enumerate(scores):
         if score <= best:
             break
+        unnamed = rule.named_passage_bonus if rule.named_bonus_needs_focus and passage.chunk_id in named else 0.0
         if number == FOCUS_CANDIDATES:
-            return max(best, score - rule.unfocused_penalty * rule.focus_line)
+            return max(best, score - rule.unfocused_penalty * rule.focus_line - unnamed)
         shortfall = max(0.0, rule.focus_line - passage_focus(question, passage, lexical))
-        best = max(best, score - rule.unfocused_penalty * shortfall)
+        best = max(best, score - rule.unfocused_penalty * shortfall - (unnamed if shortfall else 0.0))
     return best
 
 
