@@ -85,6 +85,7 @@ VARIANTS = {
     "named-passage bonus 0.5": RetrievalConfig(relevance=RelevanceRule(named_passage_bonus=0.5)),
     "named-passage bonus 2": RetrievalConfig(relevance=RelevanceRule(named_passage_bonus=2.0)),
     "named-passage bonus unfocused too": RetrievalConfig(relevance=RelevanceRule(named_bonus_needs_focus=False)),
+    "named-passage bonus for lower-case names": RetrievalConfig(relevance=RelevanceRule(named_in_capitals=False)),
 }
 
 

@@ -122,6 +122,8 @@ class RelevanceRule:
     named_passage_bonus: float = 1.0
     # ...only where its best sentence holds `focus_line` of the question.
     named_bonus_needs_focus: bool = True
+    # ...and where its passage writes each name with a capital ("trimmer" does not name Sarah Trimmer).
+    named_in_capitals: bool = True
 
     def floor(self, centred: bool) -> float:
         """The least a passage must score to answer, on an index centred by language or not."""

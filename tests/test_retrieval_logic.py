@@ -161,13 +161,15 @@ def test_a_passage_that_scatters_the_questions_words_counts_less_than_one_senten
 
 def test_a_passage_holding_the_questions_names_counts_more_where_its_sentence_is_about_them(corpus: Path) -> None:
     """A short question about a name matches little of its passage besides the name; a passage that holds
-    the name but scatters the rest of the question (one about a document the index lacks) gains nothing."""
+    the name but scatters the rest of the question (one about a document the index lacks), or holds it as an
+    everyday word, gains nothing."""
     embedder = HashingEmbedder()
     docs = {
         "birds": "Johannes Leche came from Turku and counted the birds of the coast every spring.",
         "valley": "Ostrander walked to the valley at dawn. The old mill was painted red. Barns burn easily in dry "
         "summers. Trains stop here.",
         "market": "The market sells bread and cheese.",
+        "garden": "The gardener sharpened the trimmer before cutting the hedge.",
     }
     store = _index(corpus, docs, embedder)
     with_names = _answerer(embedder, store).retriever
@@ -184,6 +186,11 @@ def test_a_passage_holding_the_questions_names_counts_more_where_its_sentence_is
     assert decision(with_names, scattered) == pytest.approx(decision(without, scattered))
     unnamed = "Where does the market sell cheese?"
     assert decision(with_names, unnamed) == pytest.approx(decision(without, unnamed))
+    # A name the passage writes in lower case is an everyday word there, not what the question names.
+    lower_case = _answerer(embedder, store, relevance=RelevanceRule(named_in_capitals=False)).retriever
+    everyday = "What did Trimmer sharpen?"
+    assert decision(lower_case, everyday) == pytest.approx(decision(without, everyday) + bonus)
+    assert decision(with_names, everyday) == pytest.approx(decision(without, everyday))
 
 
 def test_a_name_the_corpus_never_mentions_is_refused(corpus: Path) -> None:

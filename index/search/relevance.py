@@ -11,19 +11,21 @@ from functools import lru_cache
 from importlib import metadata
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from index.disk_cache import cached_json
 from index.models import Passage
 from index.search.lexical import LexicalIndex, WordEvidence
 from index.sentences import split_sentences
-from index.text import STOPWORDS, content_words, stemming_of, terms, words
-from index.tuning import COMMON_WORD_ZIPF, NAME_RATIO, RelevanceRule
+from index.text import STOPWORDS, content_words, fold, stemming_of, terms, words
+from index.tuning import COGNATE_RATIO, COMMON_WORD_ZIPF, NAME_RATIO, RelevanceRule
 
 # A word written with a capital letter that does not start the question (or a sentence in it).
 _CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![\w-])([^\W\d_][\w-]*)")
 # A century or millennium in French ("XVIe siècle", "IIe millénaire"): a number, which the other language
 # writes otherwise ("16th century"), not a name. ("François Ier" keeps its "Ier": part of the name.)
 _ORDINAL_NUMERAL = re.compile(r"[MDCLXVI]+(?:e|ème|eme)")
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 @lru_cache(maxsize=50_000)
@@ -157,6 +159,16 @@ def documents_naming(
             return Naming(set(), frozenset())
     chunks = frozenset() if together is None else frozenset(int(position) for position in together)
     return Naming({doc_ids[int(number)] for number in np.flatnonzero(found)}, chunks)
+
+
+def written_as_names(names: Sequence[str], text: str) -> bool:
+    """Whether each of `names` (folded) stands in `text` as a word with a capital letter, in a spelling that
+    starts alike ("Mogadishu" for "mogadiscio"): a name there, not an everyday word ("trimmer", "nightingales"
+    for a question about Sarah Trimmer or a ship called Nightingale)."""
+    written = {fold(word) for word in _WORD.findall(text) if any(ch.isupper() for ch in word)}
+    return all(
+        any(word[:3] == name[:3] and fuzz.ratio(word, name) >= COGNATE_RATIO for word in written) for name in names
+    )
 
 
 def weighted_overlap(question_words: set[str], present: set[str], evidence: Callable[[str], WordEvidence]) -> float:

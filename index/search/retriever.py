@@ -18,7 +18,14 @@ from index.models import DocumentInfo, Passage
 from index.search import snapshots
 from index.search.bridge import load_bridge
 from index.search.lexical import LexicalIndex, WordEvidence
-from index.search.relevance import Naming, capitalised_words, documents_naming, missing_names, passage_focus
+from index.search.relevance import (
+    Naming,
+    capitalised_words,
+    documents_naming,
+    missing_names,
+    passage_focus,
+    written_as_names,
+)
 from index.search.relevance import prepare as prepare_relevance
 from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.store.protocol import StoredChunk, VectorStore
@@ -398,8 +405,13 @@ class Retriever:
 
             if names or translatable:
                 ranked = [p for p in ranked if p.doc_id in found(p).documents]
-            # The passages that hold every rare name of the question together.
-            named = {p.chunk_id for p in ranked if snapshot.positions[p.chunk_id] in found(p).chunks}
+            # The passages that hold every rare name of the question together, written as names.
+            named = {
+                p.chunk_id
+                for p in ranked
+                if snapshot.positions[p.chunk_id] in found(p).chunks
+                and (not rule.named_in_capitals or written_as_names(names, p.text))
+            }
         elif missing_names(question, snapshot.lexical):
             return float("-inf")
         else:
