@@ -405,11 +405,14 @@ class Retriever:
 
             if names or translatable:
                 ranked = [p for p in ranked if p.doc_id in found(p).documents]
-            # The passages that hold every rare name of the question together, written as names.
+            # The passages that hold every rare name of the question together, written as names (for the bonus,
+            # which the calibration probes do not get: nothing to read for them).
             named = {
                 p.chunk_id
                 for p in ranked
-                if snapshot.positions[p.chunk_id] in found(p).chunks
+                if derived
+                and rule.named_passage_bonus
+                and snapshot.positions[p.chunk_id] in found(p).chunks
                 and (not rule.named_in_capitals or written_as_names(names, p.text))
             }
         elif missing_names(question, snapshot.lexical):
@@ -427,11 +430,9 @@ class Retriever:
                 return min(same_extra, other_extra)
             return own_extra if manifest.docs[passage.doc_id].lang == language else other_extra
 
-        bonus = rule.named_passage_bonus if derived else 0.0
-
         def decided(passage: Passage) -> float:
             own = _against_own_document(passage, manifest, language, rule.language_weight) - extra(passage)
-            return own + (bonus if passage.chunk_id in named else 0.0)
+            return own + (rule.named_passage_bonus if passage.chunk_id in named else 0.0)
 
         scores = sorted(
             ((decided(p), p) for p in ranked),
@@ -471,11 +472,11 @@ def _focused(
     for number, (score, passage) in enumerate(scores):
         if score <= best:
             break
-        unnamed = rule.named_passage_bonus if rule.named_bonus_needs_focus and passage.chunk_id in named else 0.0
+        withheld = rule.named_passage_bonus if rule.named_bonus_needs_focus and passage.chunk_id in named else 0.0
         if number == FOCUS_CANDIDATES:
-            return max(best, score - rule.unfocused_penalty * rule.focus_line - unnamed)
+            return max(best, score - rule.unfocused_penalty * rule.focus_line - withheld)
         shortfall = max(0.0, rule.focus_line - passage_focus(question, passage, lexical))
-        best = max(best, score - rule.unfocused_penalty * shortfall - (unnamed if shortfall else 0.0))
+        best = max(best, score - rule.unfocused_penalty * shortfall - (withheld if shortfall else 0.0))
     return best
 
 
