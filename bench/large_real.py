@@ -67,26 +67,36 @@ def raw_encode_rate(settings: Settings, components: Any, corpus: Path, sample: i
     return len(picked) / (time.perf_counter() - started)
 
 
+def _rss_mb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=Settings(_env_file=None).embedding_model)  # type: ignore[call-arg]
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--index-only", action="store_true", help="build or resume the index, measure nothing")
+    parser.add_argument(
+        "--dirs",
+        type=Path,
+        nargs=2,
+        metavar=("CORPUS", "INDEX"),
+        help="measure this corpus and index instead (bench.copied_index's, say); --chunks only names the results",
+    )
     args = parser.parse_args(argv)
     if not EXTERNAL.exists():
         print(f"{EXTERNAL} not found: the large bench needs ../shared beside the checkout.", file=sys.stderr)
         return 2
     # Sources come in a fixed order, so a smaller corpus is the start of a larger one and the index
     # (one per model) grows with it: a larger --chunks embeds only the documents it adds.
-    corpus = args.work / f"corpus-{args.chunks}"
-    build_corpus(corpus, args.chunks, Settings(_env_file=None))  # type: ignore[call-arg]  # same bytes again
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        corpus_dir=corpus,
-        index_dir=args.work / f"index-{args.model}",
-        embedding_model=args.model,
-    )
+    corpus, index_dir = args.dirs or (args.work / f"corpus-{args.chunks}", args.work / f"index-{args.model}")
+    if not args.dirs:
+        build_corpus(corpus, args.chunks, Settings(_env_file=None))  # type: ignore[call-arg]  # same bytes again
+    settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=index_dir, embedding_model=args.model)  # type: ignore[call-arg]
     components = build(settings)
     started = time.perf_counter()
     report = components.indexer().run(corpus, progress=_progress(started))
@@ -115,10 +125,13 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
+    if report.embedded_chunks == 0:
+        row["unchanged_reindex_seconds"] = round(report.seconds, 2)
     answerer = components.answerer(top_k=5)
     loaded = time.perf_counter()
     answerer.retriever.reload()
     row["load_seconds"] = round(time.perf_counter() - loaded, 1)
+    row["rss_after_load_mb"] = _rss_mb()
     for language in ("fr", "en"):
         questions = load_questions(EXTERNAL / f"questions-{language}.jsonl")
         summary = run(answerer, questions).summary()  # type: ignore[arg-type]

@@ -163,9 +163,12 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def bench_serve(size: int, model: str, rounds: int = 5, users: int = 20) -> dict[str, Any]:
+async def bench_serve(
+    size: int, model: str, rounds: int = 5, users: int = 20, dirs: tuple[Path, Path] | None = None
+) -> dict[str, Any]:
     """`corpusbot serve` in its own process against the fake Bot API (in this one): time to first
-    answer, reply times with `users` asking at once (after a warm-up round), peak RSS."""
+    answer, reply times with `users` asking at once (after a warm-up round), peak RSS. `dirs`: another
+    corpus and index than the bench's own of `size` chunks."""
     from devtools import fake_telegram as tg
 
     api = tg.FakeBotAPI(TOKEN)
@@ -174,8 +177,8 @@ async def bench_serve(size: int, model: str, rounds: int = 5, users: int = 20) -
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": api.base_url,
-        "CORPUS_DIR": str(corpus_for(size)),
-        "INDEX_DIR": str(WORK / f"index-{size}"),
+        "CORPUS_DIR": str(dirs[0] if dirs else corpus_for(size)),
+        "INDEX_DIR": str(dirs[1] if dirs else WORK / f"index-{size}"),
         "LOG_LEVEL": "WARNING",
         "RATE_LIMIT_PER_MINUTE": "0",
         "EMBEDDING_MODEL": model,
@@ -255,7 +258,13 @@ def main() -> None:
     parser.add_argument("--serve-size", type=int, default=10000)
     parser.add_argument("--server-size", type=int, default=10000, help="also index this size into `chroma run`")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    parser.add_argument(
+        "--serve-dirs", type=Path, nargs=2, metavar=("CORPUS", "INDEX"), help="only `serve`, on this corpus and index"
+    )
     args = parser.parse_args()
+    if args.serve_dirs:
+        print(json.dumps(asyncio.run(bench_serve(0, args.model, rounds=3, dirs=args.serve_dirs))), flush=True)
+        return
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     WORK.mkdir(parents=True, exist_ok=True)
 
