@@ -27,6 +27,9 @@ WATCH_DEBOUNCE_MS = 400
 # A new generation is loaded from the previous one (only the chunks of changed documents read and stemmed)
 # unless its changed documents hold more than this share of the chunks: then reading everything is as cheap.
 INCREMENTAL_SHARE = 0.5
+# Live updates leave the loaded postings where they are and keep what they add beside them; once what they
+# added and removed since the load passes this share of the chunks, the postings are made one again.
+COMPACT_SHARE = 0.25
 # BM25's usual term saturation and length normalisation (not tuned here; the fusion weight below is).
 BM25_K1 = 1.2
 BM25_B = 0.75

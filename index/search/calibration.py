@@ -10,6 +10,8 @@ import random
 import time
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from index.search.retriever import Retriever
 from index.sentences import split_sentences
 from index.tuning import HIDDEN_QUANTILE, LANGUAGE_SHARE, PRESENT_SHARE, PROBE_WORDS, PROBES, RECALIBRATE_CHANGE
@@ -51,10 +53,15 @@ def derive_bar(
     questions about a document it holds reach."""
     started = time.perf_counter()
     manifest = retriever.manifest
-    by_doc: dict[str, list[str]] = {}
-    for doc_id, text in retriever.chunk_texts():
+    chunks = retriever.chunk_table()
+    # Each document's chunk positions, in order; a chunk's text is read only when a probe is made from it.
+    order = np.argsort(chunks.doc_numbers, kind="stable")
+    numbers = chunks.doc_numbers[order]
+    by_doc: dict[str, np.ndarray] = {}
+    for group in np.split(order, np.flatnonzero(np.diff(numbers)) + 1) if len(order) else []:
+        doc_id = chunks.doc_ids[int(chunks.doc_numbers[group[0]])]
         if manifest.docs[doc_id].lang in ("en", "fr"):
-            by_doc.setdefault(doc_id, []).append(text)
+            by_doc[doc_id] = group
     if len(by_doc) < 2:
         return Calibration(0.0, 0.0, {}, 0, math.nan, math.nan, math.nan, time.perf_counter() - started)
     rng = random.Random(len(by_doc))
@@ -66,7 +73,7 @@ def derive_bar(
     for number in range(probes):
         # Spread over the documents in id order (a corpus in one folder per language gets probes of both).
         doc_id = docs[number * len(docs) // probes] if len(docs) >= probes else rng.choice(docs)
-        question = _probe(rng.choice(by_doc[doc_id]), rng)
+        question = _probe(chunks.text(int(rng.choice(by_doc[doc_id]))), rng)
         if not question:
             continue
         scores = retriever.probe(question, doc_id)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,10 +14,19 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from index.search.postings import Postings, Segment, merged, script
 from index.text import STEMMED, content_words, has_digit, spellings, stemming_of, terms
 from index.tuning import BM25_B as B
 from index.tuning import BM25_K1 as K1
-from index.tuning import COGNATE_PREFIX, COGNATE_RATIO, FUZZY_RATIO, NAME_EDITS, NAME_RATIO, SHORT_NAME_RATIOS
+from index.tuning import (
+    COGNATE_PREFIX,
+    COGNATE_RATIO,
+    COMPACT_SHARE,
+    FUZZY_RATIO,
+    NAME_EDITS,
+    NAME_RATIO,
+    SHORT_NAME_RATIOS,
+)
 
 
 @dataclass(frozen=True)
@@ -68,53 +76,45 @@ class LexicalIndex:
         languages: Iterable[str] | None = None,
     ) -> None:
         self._configure(fuzzy_cutoff, bridge, bridge_weight, stem_by_language=languages is not None)
-        postings, lengths, rules = _count(texts, languages, start=0)
-        self._finish(postings, np.asarray(lengths, dtype=np.float32), rules)
+        segment, lengths, rules = _count(texts, languages)
+        self._finish(Postings([segment]), np.asarray(lengths, dtype=np.float32), rules)
 
     def with_changes(
-        self, removed: Sequence[int], texts: Iterable[str], languages: Iterable[str] | None = None
+        self, removed: Sequence[int] | np.ndarray, texts: Iterable[str], languages: Iterable[str] | None = None
     ) -> LexicalIndex:
         """This index without the chunks at positions `removed` and with `texts` added after the others (the
         kept chunks keep their order, numbered from 0): the index built from scratch over those chunks, at
-        the cost of what changed (only the new texts are stemmed)."""
+        the cost of what changed (only the new texts are stemmed, no posting is copied: the loaded postings
+        stay where they are, a kept copy's mapped from disk, and only where their chunks now stand moves)."""
         keep = np.ones(self.size, dtype=bool)
         keep[np.asarray(removed, dtype=np.int64)] = False
         renumber = np.cumsum(keep) - 1
+        renumber[~keep] = -1
         kept = int(keep.sum())
-        added, lengths, rules = _count(texts, languages if self._stem_by_language else None, start=kept)
-        postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for term, (positions, tf) in self._postings.items():
-            stays = keep[positions]
-            if stays.all():
-                postings[term] = (renumber[positions], tf)
-            elif stays.any():
-                postings[term] = (renumber[positions[stays]], tf[stays])
-        for term, (new_positions, new_tf) in added.items():
-            if term in postings:
-                positions, tf = postings[term]
-                postings[term] = (np.concatenate([positions, new_positions]), np.concatenate([tf, new_tf]))
-            else:
-                postings[term] = (new_positions, new_tf)
+        segments = []
+        for segment in self._postings.segments:
+            where = segment.positions()
+            segments.append(segment.moved(np.where(where >= 0, renumber[np.maximum(where, 0)], -1)))
+        new, lengths, rules = _count(texts, languages if self._stem_by_language else None)
+        new = new.moved(kept + np.arange(new.count, dtype=np.int64))
+        segments = [segments[0], merged(segments[1], new) if len(segments) > 1 else new]
+        size = kept + new.count
+        if segments[1].count + int((segments[0].positions() < 0).sum()) > COMPACT_SHARE * max(size, 1):
+            postings = Postings(segments)  # much added or removed since the load: one segment again
+            terms_, offsets, positions, tf = postings.flat()
+            segments = [Segment(terms_, offsets, positions, tf, size)]
         changed = object.__new__(LexicalIndex)
         changed._configure(self._fuzzy_cutoff, self._bridge, self._bridge_weight, self._stem_by_language)
-        kept_rules = [rule for rule, stays in zip(self._rules, keep) if stays]
+        kept_rules = [rule for rule, stays in zip(self._rules, keep.tolist(), strict=True) if stays]
         all_lengths = np.concatenate([self._lengths[keep], np.asarray(lengths, dtype=np.float32)])
-        changed._finish(postings, all_lengths, kept_rules + rules)
+        changed._finish(Postings(segments), all_lengths, kept_rules + rules)
         return changed
 
     def arrays(self) -> LexicalArrays:
         """What rebuilds this index without stemming a text again (`from_arrays`); the bridge is attached
         again, not kept."""
-        terms_ = list(self._postings)
-        sizes = np.fromiter((len(self._postings[t][0]) for t in terms_), np.int64, count=len(terms_))
-        return LexicalArrays(
-            terms=terms_,
-            offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-            positions=np.concatenate([self._postings[t][0] for t in terms_] or [np.zeros(0, np.int64)]),
-            tf=np.concatenate([self._postings[t][1] for t in terms_] or [np.zeros(0, np.float32)]),
-            lengths=self._lengths,
-            rules=list(self._rules),
-        )
+        terms_, offsets, positions, tf = self._postings.flat()
+        return LexicalArrays(terms_, offsets, positions, tf, lengths=self._lengths, rules=list(self._rules))
 
     @classmethod
     def from_arrays(
@@ -128,8 +128,9 @@ class LexicalIndex:
         """The index `arrays` were taken from, with `bridge` attached."""
         index = object.__new__(cls)
         index._configure(fuzzy_cutoff, bridge, bridge_weight, stem_by_language)
-        postings = _split(arrays.terms, arrays.offsets, arrays.positions, arrays.tf)
-        index._finish(postings, np.asarray(arrays.lengths, dtype=np.float32), list(arrays.rules))
+        size = len(arrays.lengths)
+        segment = Segment(arrays.terms, arrays.offsets, arrays.positions, arrays.tf, size)
+        index._finish(Postings([segment]), np.asarray(arrays.lengths, dtype=np.float32), list(arrays.rules))
         return index
 
     def _configure(
@@ -147,9 +148,7 @@ class LexicalIndex:
         # The bridge's terms are stemmed by their own language's rules when the texts are (load_bridge).
         self._bridge_languages = STEMMED if stem_by_language else ("fr",)
 
-    def _finish(
-        self, postings: dict[str, tuple[np.ndarray, np.ndarray]], lengths: np.ndarray, rules: list[str]
-    ) -> None:
+    def _finish(self, postings: Postings, lengths: np.ndarray, rules: list[str]) -> None:
         """Everything derived from the postings, the chunks' lengths and the stemming rules of each chunk."""
         self._postings = postings
         self._lengths = lengths
@@ -159,26 +158,21 @@ class LexicalIndex:
         self._languages = tuple(language for language in STEMMED if language in used) or ("fr",)
         average = float(self._lengths.mean()) if self.size else 1.0
         self._norm = K1 * (1 - B + B * self._lengths / max(average, 1e-9))
-        self._idf = {term: self._idf_for(len(positions)) for term, (positions, _) in postings.items()}
+        self._idf = lru_cache(maxsize=200_000)(self._idf_of)
         self._common_df = max(256, self.size // 50)
-        # Spellings by first letter and length: a query term's near spellings are read from seven
-        # buckets, not filtered out of the whole vocabulary (hundreds of thousands of terms at 100k chunks).
-        buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for term in self._postings:
-            if len(term) >= 3 and not has_digit(term):
-                buckets[(term[0], len(term))].append(term)
-        self._buckets = dict(buckets)
-        self._scripts = {_script(term) for term in self._postings}
+        self._scripts = postings.scripts
         self.expand = lru_cache(maxsize=50_000)(self._expand)
         self.evidence = lru_cache(maxsize=50_000)(self._evidence)
+
+    def _idf_of(self, term: str) -> float:
+        return self._idf_for(self._postings.df(term))
 
     def _idf_for(self, df: int) -> float:
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
     def rarity(self, term: str) -> float:
         """How rare an index term is in the corpus (its BM25 idf); as rare as can be for one it lacks."""
-        idf = self._idf.get(term)
-        return self._idf_for(0) if idf is None else idf
+        return self._idf(term)
 
     def _evidence(self, word: str) -> WordEvidence:
         """How much finding a folded query word says (the rarity of its own terms, else of its closest
@@ -229,10 +223,7 @@ class LexicalIndex:
 
     def _spellings_near(self, term: str) -> list[str]:
         """Corpus terms that could be another spelling of `term`: same first letter, similar length."""
-        near: list[str] = []
-        for length in range(len(term) - 3, len(term) + 4):
-            near.extend(self._buckets.get((term[0], length), ()))
-        return near
+        return self._postings.near(term)
 
     def knows(self, word: str, cutoff: float = NAME_RATIO) -> bool:
         """Whether the corpus has a folded word or a close spelling of it (stricter than query expansion)."""
@@ -302,13 +293,13 @@ class LexicalIndex:
         best_possible = 0.0
         for word in query_words:
             expansions = self.expand(word)
-            if not expansions and _script(word) not in self._scripts:
+            if not expansions and script(word) not in self._scripts:
                 continue  # a word in a script the corpus never uses (Arabic next to English) says nothing of it
             # A word the corpus lacks still counts in the denominator, as a very rare term; its translations
             # add to what a chunk scores, never to what a perfect match would (they are clues, not the word).
             translations, terms_of_word = self.translations(word), self.terms_of(word)
             own = [(t, w) for t, w in expansions if t in terms_of_word or t not in translations]
-            best_possible += max((self._idf[t] * w for t, w in own), default=self._idf_for(0)) * (K1 + 1)
+            best_possible += max((self._idf(t) * w for t, w in own), default=self._idf_for(0)) * (K1 + 1)
             for expansion, weight in expansions:
                 positions, tf = self._postings[expansion]
                 if len(positions) > self._common_df:
@@ -339,14 +330,12 @@ class LexicalIndex:
 
     def _gain(self, term: str, weight: float, positions: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """BM25 contribution of `term` to the chunks at `positions`, which contain it `tf` times."""
-        return weight * self._idf[term] * tf * (K1 + 1) / (tf + self._norm[positions])
+        return weight * self._idf(term) * tf * (K1 + 1) / (tf + self._norm[positions])
 
 
-def _count(
-    texts: Iterable[str], languages: Iterable[str] | None, start: int
-) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[int], list[str]]:
-    """Each text's terms by its language's stemming rules (French without `languages`), numbered from
-    `start`: each term's postings (positions, term frequencies), lengths in terms, and the rules used for
+def _count(texts: Iterable[str], languages: Iterable[str] | None) -> tuple[Segment, list[int], list[str]]:
+    """Each text's terms by its language's stemming rules (French without `languages`), the texts numbered
+    from 0: the postings (rows, term frequencies) as a segment, lengths in terms, and the rules used for
     each text. The postings are gathered in flat arrays and sorted by term once, not as a Python row per
     (term, text): a tenth of the memory while a large index is built."""
     ids: dict[str, int] = {}
@@ -360,14 +349,14 @@ def _count(
         lengths.append(sum(counts.values()))
         for term, tf in counts.items():
             term_ids.append(ids.setdefault(term, len(ids)))
-            positions.append(start + offset)
+            positions.append(offset)
             frequencies.append(tf)
     by_term = np.asarray(term_ids, dtype=np.int64)
     order = np.argsort(by_term, kind="stable")  # within a term, positions stay in text order
     sorted_positions = np.asarray(positions, dtype=np.int64)[order]
     sorted_tf = np.asarray(frequencies, dtype=np.float32)[order]
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(by_term, minlength=len(ids)))])
-    return _split(ids, bounds, sorted_positions, sorted_tf), lengths, rules_used  # ids: in number order
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(by_term, minlength=len(ids)))]).astype(np.int64)
+    return Segment(list(ids), bounds, sorted_positions, sorted_tf, len(lengths)), lengths, rules_used
 
 
 def _union(postings: list[np.ndarray]) -> np.ndarray:
@@ -375,16 +364,6 @@ def _union(postings: list[np.ndarray]) -> np.ndarray:
     if len(postings) == 1:
         return postings[0]  # one term's postings: in chunk order, each chunk once
     return np.unique(np.concatenate(postings)) if postings else np.zeros(0, dtype=np.int64)
-
-
-def _split(
-    terms_: Iterable[str], bounds: np.ndarray, positions: np.ndarray, tf: np.ndarray
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each term's postings, as views of the flat `positions` and `tf` between its `bounds` (term i's run from
-    bounds[i] to bounds[i + 1])."""
-    return {
-        term: (positions[bounds[i] : bounds[i + 1]], tf[bounds[i] : bounds[i + 1]]) for i, term in enumerate(terms_)
-    }
 
 
 def name_cutoff(term: str) -> float:
@@ -407,8 +386,3 @@ def _transliterated(a: str, b: str) -> bool:
     """Whether two terms differ only by an "e" after an "i" ("kiv"/"kiev": Kyiv and Kiev), as
     transliterations of one name do."""
     return a.replace("ie", "i") == b.replace("ie", "i")
-
-
-def _script(term: str) -> str:
-    """The writing system of a term's first letter ("LATIN", "ARABIC", "CYRILLIC", "DIGIT"…)."""
-    return unicodedata.name(term[0], "?").split(" ")[0] if term else "?"

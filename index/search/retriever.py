@@ -17,6 +17,7 @@ from index.language import detect_language
 from index.models import DocumentInfo, Passage
 from index.search import snapshots
 from index.search.bridge import load_bridge
+from index.search.chunk_table import ChunkTable
 from index.search.lexical import LexicalIndex, WordEvidence
 from index.search.relevance import (
     Naming,
@@ -91,7 +92,7 @@ class _Snapshot:
     def __init__(
         self,
         manifest: Manifest,
-        chunks: list[StoredChunk],
+        chunks: ChunkTable,
         bridge_weight: float = 0.0,
         stem_by_language: bool = True,
         lexical: LexicalIndex | None = None,
@@ -99,12 +100,10 @@ class _Snapshot:
         self.manifest = manifest
         self.stem_by_language = stem_by_language
         self.chunks = chunks
-        self.positions = {chunk.chunk_id: i for i, chunk in enumerate(chunks)}
-        self.doc_of = [chunk.doc_id for chunk in chunks]
-        # The same as numbers into `doc_ids`: which documents hold a name is read off arrays, not strings.
-        self.doc_ids = list(dict.fromkeys(self.doc_of))
-        number = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
-        self.doc_numbers = np.fromiter((number[doc_id] for doc_id in self.doc_of), np.int64, count=len(self.doc_of))
+        # Each chunk position's document as a number into `doc_ids`: which documents hold a name is read off
+        # arrays, not strings.
+        self.doc_ids = chunks.doc_ids
+        self.doc_numbers = chunks.doc_numbers
         # How the stored vectors were centred by language; a question is centred the same way.
         self.centring = Centring.from_json(manifest.centring)
         # Per question language: how similar unrelated questions are, on average, to each language's documents.
@@ -113,11 +112,12 @@ class _Snapshot:
             for question_language, background in info.backgrounds.items():
                 by_language.setdefault((question_language, info.lang), []).append(background)
         self.language_backgrounds = {key: sum(values) / len(values) for key, values in by_language.items()}
+        doc_of = [chunks.doc_id(position) for position in range(len(chunks))] if lexical is None else []
         self.lexical = lexical or LexicalIndex(
-            (with_title(manifest.docs[doc_id].title, chunk.text) for doc_id, chunk in zip(self.doc_of, chunks)),
+            (with_title(manifest.docs[doc_id].title, chunks.text(i)) for i, doc_id in enumerate(doc_of)),
             bridge=_bridge(bridge_weight, stem_by_language),
             bridge_weight=bridge_weight,
-            languages=(manifest.docs[doc_id].lang for doc_id in self.doc_of) if stem_by_language else None,
+            languages=(manifest.docs[doc_id].lang for doc_id in doc_of) if stem_by_language else None,
         )
         self.loaded_at = time.monotonic()
 
@@ -141,15 +141,17 @@ class _Snapshot:
         if changed_chunks > INCREMENTAL_SHARE * max(1, len(self.chunks)):
             return None
         stale = set(changed)
-        stays = [doc_id in manifest.docs and doc_id not in stale for doc_id in self.doc_of]
-        removed = [i for i, kept in enumerate(stays) if not kept]
+        doc_stays = np.fromiter(
+            (doc_id in manifest.docs and doc_id not in stale for doc_id in self.doc_ids), bool, count=len(self.doc_ids)
+        )
+        stays = doc_stays[self.doc_numbers] if len(self.doc_numbers) else np.zeros(0, bool)
         added = [chunk for chunk in store.chunks_of(changed) if chunk.belongs_to(manifest.docs)]
         lexical = self.lexical.with_changes(
-            removed,
+            np.flatnonzero(~stays),
             (with_title(manifest.docs[c.doc_id].title, c.text) for c in added),
             (manifest.docs[c.doc_id].lang for c in added) if self.stem_by_language else None,
         )
-        chunks = [chunk for chunk, kept in zip(self.chunks, stays) if kept] + added
+        chunks = self.chunks.changed(stays, added)
         return _Snapshot(manifest, chunks, stem_by_language=self.stem_by_language, lexical=lexical)
 
 
@@ -201,6 +203,8 @@ class Retriever:
             started = time.perf_counter()
             snapshot = previous.updated(manifest, self._store)
             if snapshot is not None:
+                if self._store.durable:  # the next process starts from this generation without the store
+                    snapshots.save_later(self._snapshot_key(manifest), snapshot.chunks, snapshot.lexical)
                 log.info(
                     "loaded index generation %s from %s: %d chunks (%.2f s)",
                     manifest.generation,
@@ -215,7 +219,7 @@ class Retriever:
             return kept
         # Only chunks of a document version the manifest holds: an orphan (an unfinished re-index, a chunk
         # whose document was renamed) is never answered from and never stops the index from loading.
-        chunks = [chunk for chunk in self._store.iter_chunks() if chunk.belongs_to(manifest.docs)]
+        chunks = ChunkTable.from_chunks([c for c in self._store.iter_chunks() if c.belongs_to(manifest.docs)])
         log.info("loaded index generation %s: %d chunks", manifest.generation, len(chunks))
         snapshot = _Snapshot(manifest, chunks, self.config.bridge_weight, self.config.stem_by_language)
         if self._store.durable:  # kept for the next process, written while this one answers
@@ -288,10 +292,9 @@ class Retriever:
             if self._snapshot is not None and self._snapshot.manifest.generation == manifest.generation:
                 self._snapshot.manifest = manifest
 
-    def chunk_texts(self) -> list[tuple[str, str]]:
-        """(document id, text) of every chunk of the loaded generation."""
-        snapshot = self._current()
-        return [(doc_id, chunk.text) for doc_id, chunk in zip(snapshot.doc_of, snapshot.chunks)]
+    def chunk_table(self) -> ChunkTable:
+        """The chunks of the loaded generation (texts read when asked for)."""
+        return self._current().chunks
 
     def clear(self) -> None:
         """Forget the loaded generation: the next question loads the index afresh."""
@@ -341,26 +344,27 @@ class Retriever:
         # Not capped at the snapshot size: orphans of an unfinished re-index may take some of the places.
         dense_hits = self._store.query(query, self.config.candidates)
         # Chunks not in the snapshot (an unfinished re-index, or one newer than our manifest) are skipped.
-        raw = {chunk_id: similarity for chunk_id, similarity in dense_hits if chunk_id in snapshot.positions}
+        at = {chunk_id: snapshot.chunks.position(chunk_id) for chunk_id, _ in dense_hits}
+        raw = {chunk_id: similarity for chunk_id, similarity in dense_hits if at[chunk_id] is not None}
+        positions: dict[str, int] = {chunk_id: at[chunk_id] for chunk_id in raw}  # type: ignore[misc]
         baseline = self._baseline(snapshot, language)
         dense = {
-            chunk_id: (similarity - baseline(snapshot.doc_of[snapshot.positions[chunk_id]])) / manifest.similarity_std
+            chunk_id: (similarity - baseline(snapshot.chunks.doc_id(positions[chunk_id]))) / manifest.similarity_std
             for chunk_id, similarity in raw.items()
         }
         floor = min(dense.values(), default=0.0)
         raw_floor = min(raw.values(), default=0.0)
-        lexical = {
-            snapshot.chunks[hit.position].chunk_id: hit.coverage
-            for hit in snapshot.lexical.search(
-                question, self.config.candidates, [snapshot.positions[chunk_id] for chunk_id in dense]
-            )
-        }
+        lexical: dict[str, float] = {}
+        for hit in snapshot.lexical.search(question, self.config.candidates, [positions[c] for c in dense]):
+            chunk_id = snapshot.chunks.chunk_id(hit.position)
+            lexical[chunk_id] = hit.coverage
+            positions[chunk_id] = hit.position
         scored: list[Passage] = []
         for chunk_id in dense.keys() | lexical.keys():
             dense_score = dense.get(chunk_id, floor)
             lexical_score = lexical.get(chunk_id, 0.0)
             score = dense_score + self.config.lexical_weight * lexical_score
-            chunk = snapshot.chunks[snapshot.positions[chunk_id]]
+            chunk = snapshot.chunks[positions[chunk_id]]
             document = manifest.docs[chunk.doc_id]
             similarity = raw.get(chunk_id, raw_floor)
             passage = passage_from(chunk, document, score, dense_score, lexical_score, similarity)
@@ -412,7 +416,7 @@ class Retriever:
                 for p in ranked
                 if derived
                 and rule.named_passage_bonus
-                and snapshot.positions[p.chunk_id] in found(p).chunks
+                and snapshot.chunks.position(p.chunk_id) in found(p).chunks
                 and (not rule.named_in_capitals or written_as_names(names, p.text))
             }
         elif missing_names(question, snapshot.lexical):

@@ -1,6 +1,6 @@
-"""A loaded index generation kept in the user's cache folder (chunk texts and metadata, the lexical index as
-arrays), so that a process starting on an index it has loaded before neither reads every chunk from the
-store nor stems it again."""
+"""A loaded index generation kept in the user's cache folder (the chunk table and the lexical index as arrays,
+one file each), so that a process starting on an index it has loaded before neither reads every chunk from
+the store nor stems it again: it maps the arrays, and every process on that index shares their pages."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -18,15 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from index.disk_cache import cache_folder
+from index.search.chunk_table import BUFFERS, NUMBERS, ChunkColumns, ChunkTable
 from index.search.lexical import LexicalArrays, LexicalIndex
 from index.store.manifest import Manifest
-from index.store.protocol import StoredChunk
 
 log = logging.getLogger(__name__)
 
 # Raised when what a kept snapshot holds changes shape (or the lexical index's terms): earlier copies are
-# then never read.
-SNAPSHOT_FORMAT = 1
+# then never read. 2: a folder of arrays, mapped (1: one .npz, read whole).
+SNAPSHOT_FORMAT = 2
 # How many snapshots are kept (the most recently used): several indexes, or generations, of one machine.
 KEEP = 4
 # Copies are written by one worker thread, after the generation is answering; the interpreter waits for it
@@ -38,28 +39,42 @@ _pending_lock = threading.Lock()
 
 def snapshot_key(store: str, manifest: Manifest, stem_by_language: bool) -> str:
     """What the chunks of a generation, and so its lexical index, depend on: the store, how the index was
-    built, and each document's version, title and language (not the generation number, nor the bars)."""
+    built, and each document's version, title and language (not the generation number, nor the bars). The
+    key starts with the store's own part: a newer generation of a store replaces the copy of an older one."""
     docs = sorted((doc_id, i.version, i.title, i.lang, i.chunks) for doc_id, i in manifest.docs.items())
     built = [manifest.model, manifest.chunk_size, manifest.chunk_overlap, manifest.chunker_version, manifest.centring]
     payload = json.dumps([SNAPSHOT_FORMAT, store, built, stem_by_language, docs], ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+    return f"{_digest(store)[:8]}-{_digest(payload)[:24]}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _path(key: str) -> Path | None:
     folder = cache_folder()
-    return None if folder is None else folder / "snapshots" / f"{key}.npz"
+    return None if folder is None else folder / "snapshots" / key
 
 
-def save_later(key: str, chunks: list[StoredChunk], lexical: LexicalIndex) -> None:
-    """`save`, in the writer thread: the caller answers meanwhile. The memory the load and the copy used
-    for a while is handed back to the system afterwards."""
+def save_later(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
+    """`save`, in the writer thread: the caller answers meanwhile. Of several generations of one store asked
+    for meanwhile, only the latest is written. The memory the load and the copy used for a while is handed
+    back to the system afterwards."""
+    with _pending_lock:
+        _latest[key.split("-")[0]] = key
     future = _writer.submit(_save_and_release, key, chunks, lexical)
     with _pending_lock:
         _pending.add(future)
     future.add_done_callback(_forget)
 
 
-def _save_and_release(key: str, chunks: list[StoredChunk], lexical: LexicalIndex) -> None:
+_latest: dict[str, str] = {}  # per store (the key's first part): the generation asked for last
+
+
+def _save_and_release(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
+    with _pending_lock:
+        if _latest.get(key.split("-")[0]) != key:
+            return  # a newer generation of this store is on its way
     save(key, chunks, lexical)
     _release_free_memory()
 
@@ -83,51 +98,112 @@ def flush() -> None:
     wait(pending)
 
 
-def save(key: str, chunks: list[StoredChunk], lexical: LexicalIndex) -> None:
-    """Keep `chunks` and the `lexical` index under `key`, unless they are kept already; a folder that cannot
-    be written only costs the next start the time again."""
+def save(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
+    """Keep `chunks` and the `lexical` index under `key` (a folder of .npy files and a JSON of names), unless
+    they are kept already; a folder that cannot be written only costs the next start the time again. Older
+    copies of the same store go."""
     path = _path(key)
     if path is None or path.exists():
         return
     kept = lexical.arrays()
-    listed = {"chunks": [[c.chunk_id, c.text, c.metadata] for c in chunks], "terms": kept.terms, "rules": kept.rules}
-    arrays = {
-        name: np.frombuffer(json.dumps(value, ensure_ascii=False).encode(), np.uint8) for name, value in listed.items()
-    }
-    arrays.update(offsets=kept.offsets, positions=kept.positions, tf=kept.tf, lengths=kept.lengths)
+    doc_ids, versions, numeric, pieces = chunks.columns()
+    names = {"doc_ids": doc_ids, "versions": versions, "terms": kept.terms, "rules": kept.rules}
+    arrays = {**numeric, "offsets": kept.offsets, "positions": kept.positions, "tf": kept.tf, "lengths": kept.lengths}
     part: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".part") as out:
-            part = Path(out.name)
-            np.savez(out, **arrays)  # type: ignore[arg-type]
+        part = Path(tempfile.mkdtemp(dir=path.parent, suffix=".part"))
+        for name, array in arrays.items():
+            np.save(part / f"{name}.npy", np.ascontiguousarray(array))
+        for name, parts in pieces.items():
+            _write_pieces(part / f"{name}.npy", parts)
+        (part / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
         os.replace(part, path)
-        _prune(path.parent)
+        part = None
+        _prune(path.parent, key)
     except OSError as exc:
         log.debug("could not keep the snapshot %s: %s", path, exc)
+    finally:
         if part is not None:
-            part.unlink(missing_ok=True)
+            shutil.rmtree(part, ignore_errors=True)
 
 
-def load(key: str) -> tuple[list[StoredChunk], LexicalArrays] | None:
-    """The chunks and lexical arrays kept under `key`; None when there are none or they cannot be read."""
+def _write_pieces(path: Path, pieces: list[np.ndarray]) -> None:
+    """One byte array made of `pieces` end to end, written as a .npy file piece by piece (no copy joins them)."""
+    total = sum(len(piece) for piece in pieces)
+    with path.open("wb") as out:
+        np.lib.format.write_array_header_1_0(out, {"descr": "|u1", "fortran_order": False, "shape": (total,)})
+        for piece in pieces:
+            out.write(np.ascontiguousarray(piece).data)
+
+
+def load(key: str) -> tuple[ChunkTable, LexicalArrays] | None:
+    """The chunk table and lexical arrays kept under `key`, their large arrays mapped from disk; None when there
+    are none or they cannot be read (or do not fit together)."""
     path = _path(key)
-    if path is None or not path.exists():
+    if path is None or not path.is_dir():
         return None
     try:
-        with np.load(path, allow_pickle=False) as data:
-            listed = {name: json.loads(data[name].tobytes()) for name in ("chunks", "terms", "rules")}
-            lexical = LexicalArrays(
-                listed["terms"], data["offsets"], data["positions"], data["tf"], data["lengths"], listed["rules"]
+        names = json.loads((path / "names.json").read_text(encoding="utf-8"))
+        mapped = {
+            name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+            for name in (
+                *NUMBERS,
+                *BUFFERS,
+                *(f"{b}_offsets" for b in BUFFERS),
+                "offsets",
+                "positions",
+                "tf",
+                "lengths",
             )
+        }
+        columns = ChunkColumns(
+            names["doc_ids"],
+            names["versions"],
+            {name: mapped[name] for name in (*NUMBERS, *BUFFERS, *(f"{b}_offsets" for b in BUFFERS))},
+        )
+        lexical = LexicalArrays(
+            names["terms"], mapped["offsets"], mapped["positions"], mapped["tf"], mapped["lengths"], names["rules"]
+        )
+        _check(columns, lexical)
         os.utime(path)  # recently used: kept
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("the kept snapshot %s cannot be read (%s): loading from the store", path, exc)
+        shutil.rmtree(path, ignore_errors=True)  # kept again from that load
         return None
-    return [StoredChunk(chunk_id, text, meta) for chunk_id, text, meta in listed["chunks"]], lexical
+    return ChunkTable(columns), lexical
 
 
-def _prune(folder: Path) -> None:
-    kept = sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in kept[KEEP:]:
-        stale.unlink(missing_ok=True)
+def _check(columns: ChunkColumns, lexical: LexicalArrays) -> None:
+    """Raise ValueError unless the arrays fit together (a damaged or partly written copy)."""
+    n = len(columns)
+    sizes = {len(columns.arrays[name]) for name in NUMBERS} | {len(lexical.lengths), len(lexical.rules)}
+    fits = sizes == {n} and len(columns.doc_ids) == len(columns.versions)
+    for name in BUFFERS:
+        offsets = columns.arrays[f"{name}_offsets"]
+        fits = fits and len(offsets) == n + 1 and int(offsets[-1]) == len(columns.arrays[name])
+    fits = (
+        fits and len(lexical.offsets) == len(lexical.terms) + 1 and int(lexical.offsets[-1]) == len(lexical.positions)
+    )
+    fits = (
+        fits
+        and len(lexical.tf) == len(lexical.positions)
+        and (n == 0 or int(columns.arrays["doc"].max()) < len(columns.doc_ids))
+    )
+    if not fits:
+        raise ValueError("its arrays do not fit together")
+
+
+def _prune(folder: Path, key: str) -> None:
+    """Keep the `KEEP` most recently used copies, and of `key`'s store only `key`."""
+    store = key.split("-")[0]
+    kept = sorted(
+        (p for p in folder.iterdir() if p.is_dir() and not p.name.endswith(".part")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for number, stale in enumerate(kept):
+        if number >= KEEP or (stale.name.split("-")[0] == store and stale.name != key):
+            shutil.rmtree(stale, ignore_errors=True)
+    for old in folder.glob("*.npz"):  # format 1
+        old.unlink(missing_ok=True)

@@ -1,0 +1,218 @@
+"""The lexical index's postings: term by term, which chunks hold a term and how often, updated in place."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+import numpy as np
+
+from index.text import has_digit
+
+
+class Segment:
+    """The postings of one set of chunks over its rows: term i's rows and term frequencies lie between
+    `offsets[i]` and `offsets[i + 1]` of the flat `rows` and `tf` (rows in order), and `position` says where
+    each row stands in the index (-1: removed; None while rows and positions are one). A kept copy maps the
+    flat arrays from disk; a live update only moves rows (`moved`), it copies no posting."""
+
+    def __init__(
+        self,
+        terms: list[str],
+        offsets: np.ndarray,
+        rows: np.ndarray,
+        tf: np.ndarray,
+        count: int,
+        position: np.ndarray | None = None,
+        number: dict[str, int] | None = None,
+        buckets: dict[tuple[str, int], list[int]] | None = None,
+        scripts: frozenset[str] | None = None,
+    ) -> None:
+        self.terms = terms
+        self.count = count  # rows
+        self.offsets, self.rows, self.tf = offsets, rows, tf
+        self.position = position
+        self.number = number if number is not None else {term: i for i, term in enumerate(terms)}
+        # Term numbers by first letter and length: a query term's near spellings are read from seven buckets,
+        # not filtered out of the whole vocabulary (hundreds of thousands of terms at 100k chunks).
+        self.buckets = buckets if buckets is not None else _buckets(terms)
+        # The writing systems of its terms (those of terms removed since stay until the index is loaded anew).
+        self.scripts = scripts if scripts is not None else frozenset(script(term) for term in terms)
+        sizes = np.diff(offsets)
+        if position is None:
+            self.alive = sizes
+        else:  # each term's postings still in the index, in one pass over the flat rows
+            still = position[rows] >= 0
+            starts = np.minimum(offsets[:-1], max(len(still) - 1, 0))
+            counted = np.add.reduceat(still, starts, dtype=np.int64) if len(still) else np.zeros(len(terms), np.int64)
+            self.alive = np.where(sizes > 0, counted, 0)
+        self.get = lru_cache(maxsize=4096)(self._get)
+
+    def df(self, term: str) -> int:
+        """In how many chunks of the index the term stands, through this segment."""
+        i = self.number.get(term)
+        return 0 if i is None else int(self.alive[i])
+
+    def _get(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The term's postings as index positions (in order) and term frequencies; None when none is left."""
+        i = self.number.get(term)
+        if i is None or not self.alive[i]:
+            return None
+        rows, tf = self.rows[self.offsets[i] : self.offsets[i + 1]], self.tf[self.offsets[i] : self.offsets[i + 1]]
+        if self.position is None:
+            return rows, tf
+        where = self.position[rows]
+        kept = where >= 0
+        return where[kept], tf[kept]
+
+    def moved(self, position: np.ndarray) -> Segment:
+        """The same postings with rows standing at `position` (-1: removed)."""
+        return Segment(
+            self.terms, self.offsets, self.rows, self.tf, self.count, position, self.number, self.buckets, self.scripts
+        )
+
+    def positions(self) -> np.ndarray:
+        """Where each row stands (-1: removed)."""
+        return np.arange(self.count, dtype=np.int64) if self.position is None else self.position
+
+    def near(self, first: str, lengths: range) -> Iterator[str]:
+        """Terms still in the index that start with `first` and have one of `lengths`."""
+        for length in lengths:
+            for i in self.buckets.get((first, length), ()):
+                if self.alive[i]:
+                    yield self.terms[i]
+
+    def alive_terms(self) -> Iterator[str]:
+        return (term for term, count in zip(self.terms, self.alive.tolist(), strict=True) if count)
+
+
+def segment_of(
+    postings: dict[str, tuple[np.ndarray, np.ndarray]], count: int, position: np.ndarray | None = None
+) -> Segment:
+    """A segment of `count` rows from each term's (rows, term frequencies)."""
+    terms = list(postings)
+    sizes = np.fromiter((len(postings[t][0]) for t in terms), np.int64, count=len(terms))
+    offsets = np.zeros(len(terms) + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    rows = np.concatenate([postings[t][0] for t in terms] or [np.zeros(0, np.int64)])
+    tf = np.concatenate([postings[t][1] for t in terms] or [np.zeros(0, np.float32)])
+    return Segment(terms, offsets, rows, tf, count, position)
+
+
+def merged(first: Segment, then: Segment) -> Segment:
+    """One segment holding `first`'s rows and then `then`'s (both small: what live updates added)."""
+    postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for segment, shift in ((first, 0), (then, first.count)):
+        for i, term in enumerate(segment.terms):
+            rows = segment.rows[segment.offsets[i] : segment.offsets[i + 1]] + shift
+            tf = segment.tf[segment.offsets[i] : segment.offsets[i + 1]]
+            if term in postings:
+                rows, tf = np.concatenate([postings[term][0], rows]), np.concatenate([postings[term][1], tf])
+            postings[term] = (rows, tf)
+    return segment_of(postings, first.count + then.count, np.concatenate([first.positions(), then.positions()]))
+
+
+class Postings:
+    """Every segment's postings as one index: a term's chunk positions (in order) and term frequencies, and in
+    how many chunks it stands. The first segment is the loaded one; a second holds what live updates added."""
+
+    def __init__(self, segments: list[Segment]) -> None:
+        self.segments = segments
+        self._get = lru_cache(maxsize=4096)(self._joined)
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self.df(term) > 0
+
+    def __getitem__(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        found = self._get(term)
+        if found is None:
+            raise KeyError(term)
+        return found
+
+    def _joined(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        parts = [found for segment in self.segments if (found := segment.get(term)) is not None]
+        if len(parts) <= 1:
+            return parts[0] if parts else None
+        return np.concatenate([p for p, _ in parts]), np.concatenate([t for _, t in parts])
+
+    def df(self, term: str) -> int:
+        return sum(segment.df(term) for segment in self.segments)
+
+    @property
+    def scripts(self) -> frozenset[str]:
+        return frozenset().union(*(segment.scripts for segment in self.segments))
+
+    def __iter__(self) -> Iterator[str]:
+        """The terms still in the index, each once."""
+        seen: set[str] = set()
+        for segment in self.segments:
+            for term in segment.alive_terms():
+                if term not in seen:
+                    seen.add(term)
+                    yield term
+
+    def near(self, term: str) -> list[str]:
+        """Terms that could be another spelling of `term`: same first letter, length within three."""
+        lengths = range(len(term) - 3, len(term) + 4)
+        if len(self.segments) == 1:
+            return list(self.segments[0].near(term[0], lengths))
+        return list(dict.fromkeys(t for segment in self.segments for t in segment.near(term[0], lengths)))
+
+    def flat(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """All postings in index positions as one set of flat arrays (terms, offsets, positions, tf), terms no
+        chunk holds any more left out; the loaded segment's arrays themselves when nothing moved."""
+        base = self.segments[0]
+        if len(self.segments) == 1 and base.position is None:
+            return base.terms, base.offsets, base.rows, base.tf
+        where = base.rows if base.position is None else base.position[base.rows]
+        kept = where >= 0
+        positions, tf = where[kept], base.tf[kept]
+        counts = base.alive.copy()
+        ends = np.cumsum(counts)
+        pieces_p: list[np.ndarray] = []
+        pieces_t: list[np.ndarray] = []
+        terms = list(base.terms)
+        done = 0
+        added: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for segment in self.segments[1:]:
+            for term in segment.alive_terms():
+                found = segment.get(term)
+                assert found is not None
+                added[term] = found
+        for i, term in sorted((base.number.get(term, len(base.terms)), term) for term in added):
+            if i == len(base.terms):
+                continue  # a term only added: after the loaded ones
+            pieces_p.append(positions[done : ends[i]])
+            pieces_t.append(tf[done : ends[i]])
+            pieces_p.append(added[term][0])
+            pieces_t.append(added[term][1])
+            counts[i] += len(added[term][0])
+            done = int(ends[i])
+        pieces_p.append(positions[done:])
+        pieces_t.append(tf[done:])
+        new_terms = [term for term in added if term not in base.number]
+        for term in new_terms:
+            pieces_p.append(added[term][0])
+            pieces_t.append(added[term][1])
+        counts = np.concatenate([counts, np.asarray([len(added[t][0]) for t in new_terms], np.int64)])
+        terms += new_terms
+        present = counts > 0
+        offsets = np.zeros(int(present.sum()) + 1, np.int64)
+        np.cumsum(counts[present], out=offsets[1:])
+        kept_terms = [term for term, there in zip(terms, present.tolist(), strict=True) if there]
+        return kept_terms, offsets, np.concatenate(pieces_p), np.concatenate(pieces_t)
+
+
+def script(term: str) -> str:
+    """The writing system of a term's first letter ("LATIN", "ARABIC", "CYRILLIC", "DIGIT"…)."""
+    return unicodedata.name(term[0], "?").split(" ")[0] if term else "?"
+
+
+def _buckets(terms: Iterable[str]) -> dict[tuple[str, int], list[int]]:
+    buckets: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for i, term in enumerate(terms):
+        if len(term) >= 3 and not has_digit(term):
+            buckets[(term[0], len(term))].append(i)
+    return dict(buckets)
