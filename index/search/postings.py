@@ -27,7 +27,7 @@ class Segment:
         count: int,
         position: np.ndarray | None = None,
         number: dict[str, int] | None = None,
-        buckets: dict[tuple[str, int], list[int]] | None = None,
+        buckets: dict[tuple[str, int], list[str]] | None = None,
         scripts: frozenset[str] | None = None,
     ) -> None:
         self.terms = terms
@@ -35,7 +35,7 @@ class Segment:
         self.offsets, self.rows, self.tf = offsets, rows, tf
         self.position = position
         self.number = number if number is not None else {term: i for i, term in enumerate(terms)}
-        # Term numbers by first letter and length: a query term's near spellings are read from seven buckets,
+        # Terms by first letter and length: a query term's near spellings are read from seven buckets,
         # not filtered out of the whole vocabulary (hundreds of thousands of terms at 100k chunks).
         self.buckets = buckets if buckets is not None else _buckets(terms)
         # The writing systems of its terms (those of terms removed since stay until the index is loaded anew).
@@ -48,6 +48,9 @@ class Segment:
             starts = np.minimum(offsets[:-1], max(len(still) - 1, 0))
             counted = np.add.reduceat(still, starts, dtype=np.int64) if len(still) else np.zeros(len(terms), np.int64)
             self.alive = np.where(sizes > 0, counted, 0)
+        # Terms whose every chunk went since the load (none in a segment as built).
+        gone = np.flatnonzero((self.alive == 0) & (sizes > 0)) if position is not None else ()
+        self.gone = frozenset(terms[i] for i in gone)
         self.get = lru_cache(maxsize=4096)(self._get)
 
     def df(self, term: str) -> int:
@@ -77,12 +80,12 @@ class Segment:
         """Where each row stands (-1: removed)."""
         return np.arange(self.count, dtype=np.int64) if self.position is None else self.position
 
-    def near(self, first: str, lengths: range) -> Iterator[str]:
+    def near(self, first: str, lengths: range) -> list[str]:
         """Terms still in the index that start with `first` and have one of `lengths`."""
+        found: list[str] = []
         for length in lengths:
-            for i in self.buckets.get((first, length), ()):
-                if self.alive[i]:
-                    yield self.terms[i]
+            found.extend(self.buckets.get((first, length), ()))
+        return [term for term in found if term not in self.gone] if self.gone else found
 
     def alive_terms(self) -> Iterator[str]:
         return (term for term, count in zip(self.terms, self.alive.tolist(), strict=True) if count)
@@ -157,7 +160,7 @@ class Postings:
         """Terms that could be another spelling of `term`: same first letter, length within three."""
         lengths = range(len(term) - 3, len(term) + 4)
         if len(self.segments) == 1:
-            return list(self.segments[0].near(term[0], lengths))
+            return self.segments[0].near(term[0], lengths)
         return list(dict.fromkeys(t for segment in self.segments for t in segment.near(term[0], lengths)))
 
     def flat(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
@@ -210,9 +213,9 @@ def script(term: str) -> str:
     return unicodedata.name(term[0], "?").split(" ")[0] if term else "?"
 
 
-def _buckets(terms: Iterable[str]) -> dict[tuple[str, int], list[int]]:
-    buckets: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for i, term in enumerate(terms):
+def _buckets(terms: Iterable[str]) -> dict[tuple[str, int], list[str]]:
+    buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for term in terms:
         if len(term) >= 3 and not has_digit(term):
-            buckets[(term[0], len(term))].append(i)
+            buckets[(term[0], len(term))].append(term)
     return dict(buckets)
