@@ -6,6 +6,7 @@ import os
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -375,3 +376,46 @@ def test_the_manifest_read_back_is_the_one_written_and_a_reader_cannot_change_th
     assert again is not None and set(again.docs) == {"alpha.txt", "beta.txt"}
     store.write_manifest(again)
     assert store.read_manifest() == again
+
+
+class _BindLimitedStore(MemoryStore):
+    """A store that, like Chroma's SQLite (32,766 values a statement), refuses a filter listing over `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def delete_where(self, where: dict[str, Any]) -> None:
+        listed = [v for condition in where.values() if isinstance(condition, dict) for v in condition.values()]
+        if any(isinstance(values, list) and len(values) > self.limit for values in listed):
+            raise RuntimeError("too many SQL variables")
+        super().delete_where(where)
+
+
+def test_an_index_of_more_documents_than_a_filter_may_list_updates(corpus: Path) -> None:
+    """An update names the versions that went, not every one that stays: past 32,766 documents Chroma refused
+    the filter and no update of the index could finish."""
+    write_corpus(
+        corpus, {f"report-{n:02d}.txt": f"Report {n}: reactor {n} was inspected in week {n}." for n in range(30)}
+    )
+    store, embedder = _BindLimitedStore(limit=10), HashingEmbedder()
+    indexer = Indexer(embedder, store, 700, 150, 1_000_000)
+    indexer.run(corpus)
+    (corpus / "report-03.txt").unlink()
+    (corpus / "report-07.txt").write_text("Report 7: reactor 7 was closed in week 12.", encoding="utf-8")
+    report = indexer.run(corpus)
+    assert (report.removed, report.updated) == (("report-03.txt",), ("report-07.txt",))
+    manifest = store.read_manifest()
+    assert manifest is not None
+    assert sorted(c.chunk_id for c in store.iter_chunks()) == sorted(
+        f"{doc_id}#{info.version}#{i}" for doc_id, info in manifest.docs.items() for i in range(info.chunks)
+    )
+
+
+def test_the_chroma_store_deletes_by_a_list_longer_than_sqlite_binds(settings: Settings, corpus: Path) -> None:
+    write_corpus(corpus, {"alpha.txt": ALPHA, "beta.txt": BETA})
+    components = build(settings, embedder=HashingEmbedder())
+    components.indexer().run(corpus)
+    beta = next(c.version for c in components.store.iter_chunks() if c.doc_id == "beta.txt")
+    components.store.delete_where({"version": {"$in": [f"v{n}" for n in range(40_000)] + [beta]}})
+    assert {c.doc_id for c in components.store.iter_chunks()} == {"alpha.txt"}

@@ -220,8 +220,14 @@ class Indexer:
             docs=dict(sorted(docs.items())),
         )
         self._store.write_manifest(manifest)
-        live = sorted(manifest.live_versions)
-        self._store.delete_where({"version": {"$nin": live}} if live else {"version": {"$ne": ""}})
+        # The versions the previous generation named and this one does not (listed, not "all but the live
+        # ones": a filter naming every live version fails past 32,766 documents in Chroma's SQLite). Chunks of
+        # versions no generation named (an interrupted run's) are orphans: `_drop_orphans` finds them.
+        stale = sorted((previous.live_versions if previous else frozenset()) - manifest.live_versions)
+        if not manifest.docs:
+            self._store.delete_where({"version": {"$ne": ""}})
+        elif stale:
+            self._store.delete_where({"version": {"$in": stale}})
         if plan.removed:  # a renamed or de-duplicated file: its content version lives on under another id
             self._store.delete_where({"doc_id": {"$in": list(plan.removed)}})
 

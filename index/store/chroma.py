@@ -223,7 +223,19 @@ class ChromaStore:
         return self._call(get) if ids else set()
 
     def delete_where(self, where: dict[str, Any]) -> None:
-        self._call(lambda client: self._collection(client, create=True).delete(where=where))
+        """Delete what `where` matches; a long `$in` list goes in parts (SQLite binds at most 32,766 values)."""
+        parts = [where]
+        if len(where) == 1:
+            [(key, condition)] = where.items()
+            if isinstance(condition, dict) and list(condition) == ["$in"]:
+                listed = list(condition["$in"])
+                parts = [{key: {"$in": listed[i : i + 5000]}} for i in range(0, len(listed), 5000)]
+        for part in parts:
+
+            def delete(client: Any, part: dict[str, Any] = part) -> None:
+                self._collection(client, create=True).delete(where=part)
+
+            self._call(delete)
 
     def delete(self, ids: Sequence[str]) -> None:
         def delete(client: Any) -> None:
