@@ -6,9 +6,11 @@ import hashlib
 import logging
 import random
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -301,9 +303,16 @@ class Indexer:
     def _similarity_background(
         self, docs: dict[str, DocumentInfo], references: np.ndarray, sample: int = 1000
     ) -> tuple[float, float]:
-        """How similar unrelated questions are to (a sample of) this corpus's chunks, under this model."""
-        ids = [chunk_id(doc_id, info.version, i) for doc_id, info in docs.items() for i in range(info.chunks)]
-        picked = random.Random(len(ids)).sample(ids, min(len(ids), sample))
+        """How similar unrelated questions are to (a sample of) this corpus's chunks, under this model. The
+        sample is drawn by number (the chunks of the documents in order), not from a list of every chunk id."""
+        listed = list(docs.items())
+        ends = list(accumulate(info.chunks for _, info in listed))
+        total = ends[-1] if ends else 0
+        picked = []
+        for number in random.Random(total).sample(range(total), min(total, sample)):
+            at = bisect_right(ends, number)
+            doc_id, info = listed[at]
+            picked.append(chunk_id(doc_id, info.version, number - (ends[at] - info.chunks)))
         return similarity_background(references, self._store.vectors(picked))
 
     def _scan(self, corpus_dir: Path, old_docs: dict[str, DocumentInfo], centred: bool) -> _Scan:
