@@ -14,7 +14,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from index.search.postings import Postings, Segment, merged, script
+from index.search.postings import FlatPostings, Postings, Segment, merged, script
 from index.text import STEMMED, content_words, has_digit, spellings, stemming_of, terms
 from index.tuning import BM25_B as B
 from index.tuning import BM25_K1 as K1
@@ -94,9 +94,9 @@ class LexicalIndex:
         segments = []
         for segment in self._postings.segments:
             where = segment.positions()
-            segments.append(segment.moved(np.where(where >= 0, renumber[np.maximum(where, 0)], -1)))
+            segments.append(segment.moved(np.where(where >= 0, renumber[np.maximum(where, 0)], -1).astype(np.int32)))
         new, lengths, rules = _count(texts, languages if self._stem_by_language else None)
-        new = new.moved(kept + np.arange(new.count, dtype=np.int64))
+        new = new.moved(kept + np.arange(new.count, dtype=np.int32))
         segments = [segments[0], merged(segments[1], new) if len(segments) > 1 else new]
         size = kept + new.count
         if segments[1].count + int((segments[0].positions() < 0).sum()) > COMPACT_SHARE * max(size, 1):
@@ -109,6 +109,11 @@ class LexicalIndex:
         all_lengths = np.concatenate([self._lengths[keep], np.asarray(lengths, dtype=np.float32)])
         changed._finish(Postings(segments), all_lengths, kept_rules + rules)
         return changed
+
+    def in_pieces(self) -> tuple[FlatPostings, np.ndarray, list[str]]:
+        """`arrays`' postings as pieces made when asked for (a kept copy writes them a block at a time), the
+        chunks' lengths and their stemming rules."""
+        return self._postings.in_pieces(), self._lengths, self._rules
 
     def arrays(self) -> LexicalArrays:
         """What rebuilds this index without stemming a text again (`from_arrays`); the bridge is attached
@@ -353,7 +358,7 @@ def _count(texts: Iterable[str], languages: Iterable[str] | None) -> tuple[Segme
             frequencies.append(tf)
     by_term = np.asarray(term_ids, dtype=np.int64)
     order = np.argsort(by_term, kind="stable")  # within a term, positions stay in text order
-    sorted_positions = np.asarray(positions, dtype=np.int64)[order]
+    sorted_positions = np.asarray(positions, dtype=np.int32)[order]  # a chunk's number: 4 bytes a posting
     sorted_tf = np.asarray(frequencies, dtype=np.float32)[order]
     bounds = np.concatenate([[0], np.cumsum(np.bincount(by_term, minlength=len(ids)))]).astype(np.int64)
     return Segment(list(ids), bounds, sorted_positions, sorted_tf, len(lengths)), lengths, rules_used

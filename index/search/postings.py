@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -78,7 +79,7 @@ class Segment:
 
     def positions(self) -> np.ndarray:
         """Where each row stands (-1: removed)."""
-        return np.arange(self.count, dtype=np.int64) if self.position is None else self.position
+        return np.arange(self.count, dtype=np.int32) if self.position is None else self.position
 
     def near(self, first: str, lengths: range) -> list[str]:
         """Terms still in the index that start with `first` and have one of `lengths`."""
@@ -99,7 +100,7 @@ def segment_of(
     sizes = np.fromiter((len(postings[t][0]) for t in terms), np.int64, count=len(terms))
     offsets = np.zeros(len(terms) + 1, np.int64)
     np.cumsum(sizes, out=offsets[1:])
-    rows = np.concatenate([postings[t][0] for t in terms] or [np.zeros(0, np.int64)])
+    rows = np.concatenate([postings[t][0] for t in terms] or [np.zeros(0, np.int32)]).astype(np.int32)
     tf = np.concatenate([postings[t][1] for t in terms] or [np.zeros(0, np.float32)])
     return Segment(terms, offsets, rows, tf, count, position)
 
@@ -169,43 +170,60 @@ class Postings:
         base = self.segments[0]
         if len(self.segments) == 1 and base.position is None:
             return base.terms, base.offsets, base.rows, base.tf
-        where = base.rows if base.position is None else base.position[base.rows]
-        kept = where >= 0
-        positions, tf = where[kept], base.tf[kept]
-        counts = base.alive.copy()
-        ends = np.cumsum(counts)
-        pieces_p: list[np.ndarray] = []
-        pieces_t: list[np.ndarray] = []
-        terms = list(base.terms)
-        done = 0
+        flat = self.in_pieces()
+        return flat.terms, flat.offsets, np.concatenate(list(flat.positions())), np.concatenate(list(flat.tf()))
+
+    def in_pieces(self) -> FlatPostings:
+        """`flat`'s arrays, the two long ones as pieces made when asked for (what a kept copy writes, a block
+        of the loaded postings at a time, never all of them at once in memory)."""
+        base = self.segments[0]
         added: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for segment in self.segments[1:]:
             for term in segment.alive_terms():
                 found = segment.get(term)
                 assert found is not None
                 added[term] = found
-        for i, term in sorted((base.number.get(term, len(base.terms)), term) for term in added):
-            if i == len(base.terms):
-                continue  # a term only added: after the loaded ones
-            pieces_p.append(positions[done : ends[i]])
-            pieces_t.append(tf[done : ends[i]])
-            pieces_p.append(added[term][0])
-            pieces_t.append(added[term][1])
+        counts = base.alive.copy()
+        runs: list[tuple[int, int] | str] = []  # postings of the loaded segment (from, to), or an added term's
+        done = 0
+        for i, term in sorted((base.number[term], term) for term in added if term in base.number):
+            runs += [(done, int(base.offsets[i + 1])), term]
             counts[i] += len(added[term][0])
-            done = int(ends[i])
-        pieces_p.append(positions[done:])
-        pieces_t.append(tf[done:])
+            done = int(base.offsets[i + 1])
+        runs.append((done, int(base.offsets[-1])))
         new_terms = [term for term in added if term not in base.number]
-        for term in new_terms:
-            pieces_p.append(added[term][0])
-            pieces_t.append(added[term][1])
+        runs += new_terms
         counts = np.concatenate([counts, np.asarray([len(added[t][0]) for t in new_terms], np.int64)])
-        terms += new_terms
         present = counts > 0
         offsets = np.zeros(int(present.sum()) + 1, np.int64)
         np.cumsum(counts[present], out=offsets[1:])
-        kept_terms = [term for term, there in zip(terms, present.tolist(), strict=True) if there]
-        return kept_terms, offsets, np.concatenate(pieces_p), np.concatenate(pieces_t)
+        terms = [term for term, there in zip([*base.terms, *new_terms], present.tolist(), strict=True) if there]
+
+        def pieces(tf: bool) -> Iterator[np.ndarray]:
+            for run in runs:
+                if isinstance(run, str):
+                    yield added[run][1 if tf else 0]
+                    continue
+                for start in range(run[0], run[1], BLOCK):
+                    rows = base.rows[start : min(start + BLOCK, run[1])]
+                    where = rows if base.position is None else base.position[rows]
+                    kept = where >= 0
+                    yield base.tf[start : start + len(rows)][kept] if tf else where[kept].astype(np.int32)
+
+        return FlatPostings(terms, offsets, lambda: pieces(False), lambda: pieces(True))
+
+
+BLOCK = 4_000_000  # postings mapped at a time when they are written out
+
+
+@dataclass(frozen=True)
+class FlatPostings:
+    """The postings as one flat set: terms, offsets, and the positions and term frequencies as pieces."""
+
+    terms: list[str]
+    offsets: np.ndarray
+    positions: Callable[[], Iterator[np.ndarray]]
+    tf: Callable[[], Iterator[np.ndarray]]
 
 
 def script(term: str) -> str:

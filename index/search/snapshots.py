@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -105,10 +106,11 @@ def save(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
     path = _path(key)
     if path is None or path.exists():
         return
-    kept = lexical.arrays()
+    postings, lengths, rules = lexical.in_pieces()
     doc_ids, versions, numeric, pieces = chunks.columns()
-    names = {"doc_ids": doc_ids, "versions": versions, "terms": kept.terms, "rules": kept.rules}
-    arrays = {**numeric, "offsets": kept.offsets, "positions": kept.positions, "tf": kept.tf, "lengths": kept.lengths}
+    names = {"doc_ids": doc_ids, "versions": versions, "terms": postings.terms, "rules": rules}
+    arrays = {**numeric, "offsets": postings.offsets, "lengths": lengths}
+    total = int(postings.offsets[-1])
     part: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +118,9 @@ def save(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
         for name, array in arrays.items():
             np.save(part / f"{name}.npy", np.ascontiguousarray(array))
         for name, parts in pieces.items():
-            _write_pieces(part / f"{name}.npy", parts)
+            _write_pieces(part / f"{name}.npy", parts, sum(len(piece) for piece in parts), "|u1")
+        _write_pieces(part / "positions.npy", postings.positions(), total, "<i4")
+        _write_pieces(part / "tf.npy", postings.tf(), total, "<f4")
         (part / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
         os.replace(part, path)
         part = None
@@ -128,13 +132,17 @@ def save(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
             shutil.rmtree(part, ignore_errors=True)
 
 
-def _write_pieces(path: Path, pieces: list[np.ndarray]) -> None:
-    """One byte array made of `pieces` end to end, written as a .npy file piece by piece (no copy joins them)."""
-    total = sum(len(piece) for piece in pieces)
+def _write_pieces(path: Path, pieces: Iterable[np.ndarray], total: int, dtype: str) -> None:
+    """One array of `total` items made of `pieces` end to end, written as a .npy file piece by piece (no copy
+    joins them, and pieces made when asked for are made one at a time)."""
+    written = 0
     with path.open("wb") as out:
-        np.lib.format.write_array_header_1_0(out, {"descr": "|u1", "fortran_order": False, "shape": (total,)})
+        np.lib.format.write_array_header_1_0(out, {"descr": dtype, "fortran_order": False, "shape": (total,)})
         for piece in pieces:
-            out.write(np.ascontiguousarray(piece).data)
+            out.write(np.ascontiguousarray(piece, dtype=np.dtype(dtype)).data)
+            written += len(piece)
+    if written != total:
+        raise OSError(f"{path.name}: {written} items written, {total} expected")
 
 
 def load(key: str) -> tuple[ChunkTable, LexicalArrays] | None:
