@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,29 +27,31 @@ class ChunkColumns:
         self._lookup: tuple[dict[str, int], np.ndarray, np.ndarray] | None = None  # made at the first look-up
 
     @classmethod
-    def from_chunks(cls, chunks: Sequence[StoredChunk]) -> ChunkColumns:
-        """`chunks` in their order (ids as `chunk_id` makes them: document, version, index)."""
+    def from_chunks(cls, chunks: Iterable[StoredChunk]) -> ChunkColumns:
+        """`chunks` in their order (ids as `chunk_id` makes them: document, version, index), read once: a load
+        from the store never holds every chunk as an object."""
         doc_ids: list[str] = []
         versions: list[str] = []
         number: dict[str, int] = {}
-        n = len(chunks)
-        doc = np.empty(n, np.int32)
-        numbers = {name: np.empty(n, np.int64) for name in NUMBERS[1:]}
+        numbers = {name: array("q") for name in NUMBERS}
         texts: list[bytes] = []
         sections: list[bytes] = []
-        for i, chunk in enumerate(chunks):
+        for chunk in chunks:
             doc_id = chunk.doc_id
             if doc_id not in number:
                 number[doc_id] = len(doc_ids)
                 doc_ids.append(doc_id)
                 versions.append(chunk.version)
-            doc[i] = number[doc_id]
-            numbers["index"][i] = int(chunk.chunk_id.rsplit("#", 1)[1])
-            numbers["start"][i], numbers["end"][i], numbers["paragraph"][i] = chunk.start, chunk.end, chunk.paragraph
-            numbers["page"][i] = _NO_PAGE if chunk.page is None else chunk.page
+            numbers["doc"].append(number[doc_id])
+            numbers["index"].append(int(chunk.chunk_id.rsplit("#", 1)[1]))
+            numbers["start"].append(chunk.start)
+            numbers["end"].append(chunk.end)
+            numbers["paragraph"].append(chunk.paragraph)
+            numbers["page"].append(_NO_PAGE if chunk.page is None else chunk.page)
             texts.append(chunk.text.encode())
             sections.append(chunk.section.encode())
-        arrays: dict[str, np.ndarray] = {"doc": doc, **numbers}
+        arrays: dict[str, np.ndarray] = {name: np.asarray(values, np.int64) for name, values in numbers.items()}
+        arrays["doc"] = arrays["doc"].astype(np.int32)
         arrays["text_offsets"], arrays["text"] = _joined(texts)
         arrays["section_offsets"], arrays["section"] = _joined(sections)
         return cls(doc_ids, versions, arrays)
@@ -139,7 +142,7 @@ class ChunkTable:
         self._positions: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
-    def from_chunks(cls, chunks: Sequence[StoredChunk]) -> ChunkTable:
+    def from_chunks(cls, chunks: Iterable[StoredChunk]) -> ChunkTable:
         return cls(ChunkColumns.from_chunks(chunks))
 
     def __len__(self) -> int:
@@ -255,4 +258,4 @@ def _joined(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.zeros(len(parts) + 1, np.int64)
     if parts:
         np.cumsum([len(part) for part in parts], out=offsets[1:])
-    return offsets, np.frombuffer(b"".join(parts), np.uint8).copy()
+    return offsets, np.frombuffer(b"".join(parts), np.uint8)

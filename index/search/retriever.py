@@ -219,7 +219,7 @@ class Retriever:
             return kept
         # Only chunks of a document version the manifest holds: an orphan (an unfinished re-index, a chunk
         # whose document was renamed) is never answered from and never stops the index from loading.
-        chunks = ChunkTable.from_chunks([c for c in self._store.iter_chunks() if c.belongs_to(manifest.docs)])
+        chunks = ChunkTable.from_chunks(c for c in self._store.iter_chunks() if c.belongs_to(manifest.docs))
         log.info("loaded index generation %s: %d chunks", manifest.generation, len(chunks))
         snapshot = _Snapshot(manifest, chunks, self.config.bridge_weight, self.config.stem_by_language)
         if self._store.durable:  # kept for the next process, written while this one answers
