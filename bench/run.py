@@ -163,6 +163,22 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _memory_now_mb(pid: int) -> dict[str, int]:
+    """What a process holds now: its own memory (anonymous), pages of files it maps (shared with any other
+    process mapping them: the kept copy, the model, Chroma's files) and its proportional share of all (PSS)."""
+    fields = {"RssAnon": "anon_mb", "RssFile": "file_mb"}
+    found: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name = line.split(":")[0]
+        if name in fields:
+            found[fields[name]] = int(line.split()[1]) // 1024
+    rollup = Path(f"/proc/{pid}/smaps_rollup")
+    for line in rollup.read_text().splitlines() if rollup.exists() else []:
+        if line.startswith("Pss:"):
+            found["pss_mb"] = int(line.split()[1]) // 1024
+    return found
+
+
 async def bench_serve(
     size: int, model: str, rounds: int = 5, users: int = 20, dirs: tuple[Path, Path] | None = None
 ) -> dict[str, Any]:
@@ -208,6 +224,7 @@ async def bench_serve(
                 reply_ms += [1000 * (c.at - pushed[int(c.params["chat_id"])]) for c in calls]
             await asyncio.sleep(0.2)
         rss = _peak_rss_mb(process.pid)
+        memory_now = _memory_now_mb(process.pid)
     finally:
         process.terminate()
         await process.wait()
@@ -216,6 +233,7 @@ async def bench_serve(
         "serve_corpus_chunks": size,
         "start_to_first_answer_s": round(first_answer, 2),
         "serve_peak_rss_mb": round(rss),
+        "serve_memory_now": memory_now,
         "bot_users": users,
         "bot_messages": len(reply_ms),
         "bot_reply_p50_ms": round(percentile(reply_ms, 0.5), 1),
