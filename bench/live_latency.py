@@ -73,7 +73,8 @@ def main() -> None:
                 (corpus / f"live-{number:03d}.txt").unlink()
             live.refresh()
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-    print(f"memory: peak {status['VmHWM'].strip()}, now anonymous {status['RssAnon'].strip()}, files {status['RssFile'].strip()}")
+    peak, anonymous, files = (status[name].strip() for name in ("VmHWM", "RssAnon", "RssFile"))
+    print(f"memory: peak {peak}, now anonymous {anonymous}, files {files}")
     print(
         f"index {chunks} chunks ({args.model}); {args.files} new documents of {added} chunks each: "
         f"p50 {percentile(seconds, 0.5):.2f} s, p95 {percentile(seconds, 0.95):.2f} s, max {max(seconds):.2f} s"
