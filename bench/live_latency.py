@@ -21,6 +21,18 @@ from index.evaluation import percentile
 from index.settings import Settings
 
 SEED = Path(__file__).resolve().parent.parent / "corpus"
+PLACES = (
+    "Vatrenko",
+    "Mirabosk",
+    "Telundra",
+    "Osgavir",
+    "Pelkundo",
+    "Rastovel",
+    "Zimbaret",
+    "Quorlen",
+    "Dastruvik",
+    "Halmoret",
+)
 
 
 def main() -> None:
@@ -52,7 +64,10 @@ def main() -> None:
         time.sleep(1.0)
         seconds = []
         for number in range(args.files):
-            marker = f"Le pont numéro {number} de Vatrenko sera repeint en vert par l'équipe Ostrander{number}."
+            # A place name only this file holds (distinct first letters: no near spelling of another file's);
+            # a number alone is not enough where the corpus holds numbers everywhere (man pages).
+            place = PLACES[number % len(PLACES)] + ("" if number < len(PLACES) else str(number))
+            marker = f"Le pont de {place} sera repeint en vert par l'équipe Ostrander{number}."
             name = f"live-{number:03d}.txt"
             changed.clear()
             started = time.perf_counter()
@@ -60,7 +75,7 @@ def main() -> None:
             while True:
                 # The best passage, relevant or not: on a corpus of recombined sentences (bench.synthetic) the
                 # index derives a bar no question reaches (every probe finds its sentence again elsewhere).
-                passages = answerer.browse(f"Qui repeindra le pont numéro {number} de Vatrenko ?").passages
+                passages = answerer.browse(f"Qui repeindra le pont de {place} ?").passages
                 if passages and passages[0].doc_id == name:
                     break
                 changed.wait(0.05)
