@@ -64,8 +64,9 @@ def main() -> None:
         time.sleep(1.0)
         seconds = []
         for number in range(args.files):
-            # A place name only this file holds (distinct first letters: no near spelling of another file's);
-            # a number alone is not enough where the corpus holds numbers everywhere (man pages).
+            # A place name only this file holds (distinct first letters: no near spelling of another file's),
+            # searched for alone: in the kernel's documentation "pont" finds "bridge" (the dictionary) first,
+            # and a number alone does not single a file out where the corpus holds numbers everywhere.
             place = PLACES[number % len(PLACES)] + ("" if number < len(PLACES) else str(number))
             marker = f"Le pont de {place} sera repeint en vert par l'équipe Ostrander{number}."
             name = f"live-{number:03d}.txt"
@@ -75,7 +76,7 @@ def main() -> None:
             while True:
                 # The best passage, relevant or not: on a corpus of recombined sentences (bench.synthetic) the
                 # index derives a bar no question reaches (every probe finds its sentence again elsewhere).
-                passages = answerer.browse(f"Qui repeindra le pont de {place} ?").passages
+                passages = answerer.browse(place).passages  # a whole question may find its words elsewhere
                 if passages and passages[0].doc_id == name:
                     break
                 changed.wait(0.05)
