@@ -12,6 +12,8 @@ from index.store.protocol import StoredChunk, chunk_id
 
 NUMBERS = ("doc", "index", "start", "end", "paragraph", "page")
 BUFFERS = ("text", "section")
+OFFSETS = tuple(f"{name}_offsets" for name in BUFFERS)
+COLUMNS = (*NUMBERS, *OFFSETS, *BUFFERS)  # every array of a set of columns
 _NO_PAGE = -1
 
 
@@ -73,7 +75,7 @@ class ChunkColumns:
             metadata["page"] = page
         if section := self._decoded("section", row):
             metadata["section"] = section
-        return StoredChunk(chunk_id(doc_id, version, int(self.arrays["index"][row])), self.text(row), metadata)
+        return StoredChunk(self.chunk_id(row), self.text(row), metadata)
 
     def text(self, row: int) -> str:
         return self._decoded("text", row)
@@ -134,10 +136,10 @@ class ChunkTable:
         else:
             assert extra is not None
             self.doc_ids = base.doc_ids + extra.doc_ids
-            in_base = rows >= 0
+            in_base, row = self._sources()
             numbers = np.empty(len(rows), np.int64)
-            numbers[in_base] = base.arrays["doc"][rows[in_base]]
-            numbers[~in_base] = np.asarray(extra.arrays["doc"])[-rows[~in_base] - 1] + len(base.doc_ids)
+            numbers[in_base] = base.arrays["doc"][row[in_base]]
+            numbers[~in_base] = np.asarray(extra.arrays["doc"])[row[~in_base]] + len(base.doc_ids)
             self.doc_numbers = numbers
         self._positions: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -147,6 +149,12 @@ class ChunkTable:
 
     def __len__(self) -> int:
         return len(self.doc_numbers)
+
+    def _sources(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each position: whether its row is the base's, and the row in its set of columns."""
+        assert self.rows is not None
+        in_base = self.rows >= 0
+        return in_base, np.where(in_base, self.rows, -self.rows - 1)
 
     def _row(self, position: int) -> tuple[ChunkColumns, int]:
         if self.rows is None:
@@ -197,10 +205,10 @@ class ChunkTable:
         if self._positions is None:
             assert self.rows is not None and self.extra is not None
             base, extra = np.full(len(self.base), -1, np.int64), np.full(len(self.extra), -1, np.int64)
-            in_base = self.rows >= 0
+            in_base, row = self._sources()
             where = np.arange(len(self.rows))
-            base[self.rows[in_base]] = where[in_base]
-            extra[-self.rows[~in_base] - 1] = where[~in_base]
+            base[row[in_base]] = where[in_base]
+            extra[row[~in_base]] = where[~in_base]
             self._positions = (base, extra)
         return self._positions
 
@@ -218,11 +226,10 @@ class ChunkTable:
         documents, their versions, the numeric columns and offsets, and each buffer as pieces to write end to
         end (runs of consecutive rows: a table after a few live updates is a few runs, not a copy)."""
         if self.rows is None:
-            numeric = {name: self.base.arrays[name] for name in (*NUMBERS, *(f"{b}_offsets" for b in BUFFERS))}
+            numeric = {name: self.base.arrays[name] for name in (*NUMBERS, *OFFSETS)}
             return self.base.doc_ids, self.base.versions, numeric, {b: [self.base.arrays[b]] for b in BUFFERS}
         assert self.extra is not None
-        in_base = self.rows >= 0
-        row = np.where(in_base, self.rows, -self.rows - 1)
+        in_base, row = self._sources()
         used = np.unique(self.doc_numbers)
         renumber = np.full(len(self.doc_ids), -1, np.int64)
         renumber[used] = np.arange(len(used))

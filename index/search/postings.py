@@ -52,19 +52,23 @@ class Segment:
         # Terms whose every chunk went since the load (none in a segment as built).
         gone = np.flatnonzero((self.alive == 0) & (sizes > 0)) if position is not None else ()
         self.gone = frozenset(terms[i] for i in gone)
-        self.get = lru_cache(maxsize=4096)(self._get)
 
     def df(self, term: str) -> int:
         """In how many chunks of the index the term stands, through this segment."""
         i = self.number.get(term)
         return 0 if i is None else int(self.alive[i])
 
-    def _get(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """The term's postings as index positions (in order) and term frequencies; None when none is left."""
+    def run(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Term i's rows and term frequencies, as stored."""
+        return self.rows[self.offsets[i] : self.offsets[i + 1]], self.tf[self.offsets[i] : self.offsets[i + 1]]
+
+    def get(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The term's postings as index positions (in order) and term frequencies; None when none is left
+        (`Postings` keeps the answers of the terms asked for lately)."""
         i = self.number.get(term)
         if i is None or not self.alive[i]:
             return None
-        rows, tf = self.rows[self.offsets[i] : self.offsets[i + 1]], self.tf[self.offsets[i] : self.offsets[i + 1]]
+        rows, tf = self.run(i)
         if self.position is None:
             return rows, tf
         where = self.position[rows]
@@ -110,8 +114,8 @@ def merged(first: Segment, then: Segment) -> Segment:
     postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for segment, shift in ((first, 0), (then, first.count)):
         for i, term in enumerate(segment.terms):
-            rows = segment.rows[segment.offsets[i] : segment.offsets[i + 1]] + shift
-            tf = segment.tf[segment.offsets[i] : segment.offsets[i + 1]]
+            rows, tf = segment.run(i)
+            rows = rows + shift
             if term in postings:
                 rows, tf = np.concatenate([postings[term][0], rows]), np.concatenate([postings[term][1], tf])
             postings[term] = (rows, tf)
@@ -147,15 +151,6 @@ class Postings:
     @property
     def scripts(self) -> frozenset[str]:
         return frozenset().union(*(segment.scripts for segment in self.segments))
-
-    def __iter__(self) -> Iterator[str]:
-        """The terms still in the index, each once."""
-        seen: set[str] = set()
-        for segment in self.segments:
-            for term in segment.alive_terms():
-                if term not in seen:
-                    seen.add(term)
-                    yield term
 
     def near(self, term: str) -> list[str]:
         """Terms that could be another spelling of `term`: same first letter, length within three."""

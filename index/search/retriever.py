@@ -344,9 +344,11 @@ class Retriever:
         # Not capped at the snapshot size: orphans of an unfinished re-index may take some of the places.
         dense_hits = self._store.query(query, self.config.candidates)
         # Chunks not in the snapshot (an unfinished re-index, or one newer than our manifest) are skipped.
-        at = {chunk_id: snapshot.chunks.position(chunk_id) for chunk_id, _ in dense_hits}
-        raw = {chunk_id: similarity for chunk_id, similarity in dense_hits if at[chunk_id] is not None}
-        positions: dict[str, int] = {chunk_id: at[chunk_id] for chunk_id in raw}  # type: ignore[misc]
+        positions: dict[str, int] = {}  # where each candidate stands in the snapshot
+        for chunk_id, _ in dense_hits:
+            if (position := snapshot.chunks.position(chunk_id)) is not None:
+                positions[chunk_id] = position
+        raw = {chunk_id: similarity for chunk_id, similarity in dense_hits if chunk_id in positions}
         baseline = self._baseline(snapshot, language)
         dense = {
             chunk_id: (similarity - baseline(snapshot.chunks.doc_id(positions[chunk_id]))) / manifest.similarity_std

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from index.disk_cache import cache_folder
-from index.search.chunk_table import BUFFERS, NUMBERS, ChunkColumns, ChunkTable
+from index.search.chunk_table import BUFFERS, COLUMNS, NUMBERS, ChunkColumns, ChunkTable
 from index.search.lexical import LexicalArrays, LexicalIndex
 from index.store.manifest import Manifest
 
@@ -48,6 +48,11 @@ def snapshot_key(store: str, manifest: Manifest, stem_by_language: bool) -> str:
     return f"{_digest(store)[:8]}-{_digest(payload)[:24]}"
 
 
+def _store_part(key: str) -> str:
+    """The part of a key (or a kept copy's folder name) that names the store."""
+    return key.split("-")[0]
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -62,7 +67,7 @@ def save_later(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
     for meanwhile, only the latest is written. The memory the load and the copy used for a while is handed
     back to the system afterwards."""
     with _pending_lock:
-        _latest[key.split("-")[0]] = key
+        _latest[_store_part(key)] = key
     future = _writer.submit(_save_and_release, key, chunks, lexical)
     with _pending_lock:
         _pending.add(future)
@@ -74,7 +79,7 @@ _latest: dict[str, str] = {}  # per store (the key's first part): the generation
 
 def _save_and_release(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
     with _pending_lock:
-        if _latest.get(key.split("-")[0]) != key:
+        if _latest.get(_store_part(key)) != key:
             return  # a newer generation of this store is on its way
     save(key, chunks, lexical)
     _release_free_memory()
@@ -155,21 +160,9 @@ def load(key: str) -> tuple[ChunkTable, LexicalArrays] | None:
         names = json.loads((path / "names.json").read_text(encoding="utf-8"))
         mapped = {
             name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-            for name in (
-                *NUMBERS,
-                *BUFFERS,
-                *(f"{b}_offsets" for b in BUFFERS),
-                "offsets",
-                "positions",
-                "tf",
-                "lengths",
-            )
+            for name in (*COLUMNS, "offsets", "positions", "tf", "lengths")
         }
-        columns = ChunkColumns(
-            names["doc_ids"],
-            names["versions"],
-            {name: mapped[name] for name in (*NUMBERS, *BUFFERS, *(f"{b}_offsets" for b in BUFFERS))},
-        )
+        columns = ChunkColumns(names["doc_ids"], names["versions"], {name: mapped[name] for name in COLUMNS})
         lexical = LexicalArrays(
             names["terms"], mapped["offsets"], mapped["positions"], mapped["tf"], mapped["lengths"], names["rules"]
         )
@@ -204,14 +197,14 @@ def _check(columns: ChunkColumns, lexical: LexicalArrays) -> None:
 
 def _prune(folder: Path, key: str) -> None:
     """Keep the `KEEP` most recently used copies, and of `key`'s store only `key`."""
-    store = key.split("-")[0]
+    store = _store_part(key)
     kept = sorted(
         (p for p in folder.iterdir() if p.is_dir() and not p.name.endswith(".part")),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
     for number, stale in enumerate(kept):
-        if number >= KEEP or (stale.name.split("-")[0] == store and stale.name != key):
+        if number >= KEEP or (_store_part(stale.name) == store and stale.name != key):
             shutil.rmtree(stale, ignore_errors=True)
     for old in folder.glob("*.npz"):  # format 1
         old.unlink(missing_ok=True)
