@@ -17,11 +17,13 @@ $(VENV)/.dev: $(VENV)/.base
 	$(PY) -m pip install -q -e '.[st,dev]'
 	touch $@
 
-# The English-French dictionaries that bridge the two languages on the lexical side (optional, Debian
-# packages: installed when run as root, else a hint; without them cross-lingual questions do a bit worse).
-DICTIONARIES := dict-freedict-eng-fra dict-freedict-fra-eng
+# The English-French dictionaries, and the names of countries, regions and languages in both (iso-codes),
+# that bridge the two languages on the lexical side (optional, Debian packages: installed when run as root,
+# else a hint; without them cross-lingual questions do a bit worse).
+DICTIONARIES := dict-freedict-eng-fra dict-freedict-fra-eng iso-codes
 dictionaries:
-	@[ -e /usr/share/dictd/freedict-eng-fra.index ] && [ -e /usr/share/dictd/freedict-fra-eng.index ] || \
+	@[ -e /usr/share/dictd/freedict-eng-fra.index ] && [ -e /usr/share/dictd/freedict-fra-eng.index ] && \
+		[ -e /usr/share/locale/fr/LC_MESSAGES/iso_3166-2.mo ] || \
 		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DICTIONARIES) >/dev/null); } || \
 		echo "(optional, as root: apt-get install $(DICTIONARIES) -- an English-French bridge for cross-lingual questions)"

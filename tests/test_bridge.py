@@ -4,12 +4,14 @@ find their translations."""
 from __future__ import annotations
 
 import gzip
+import struct
 from pathlib import Path
 
 import pytest
 
 from index.search.bridge import DICTIONARIES, load_bridge, read_dictionary
 from index.search.lexical import LexicalIndex
+from index.search.place_names import name_pairs
 from index.text import term
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -71,3 +73,57 @@ def test_debians_dictionaries_bridge_english_and_french() -> None:
     bridge = load_bridge()
     assert term("char") in bridge[term("tank")] and term("weapon") in bridge[term("arme")]
     assert len(bridge) > 8000
+
+
+def write_mo(path: Path, messages: dict[str, str]) -> None:
+    """A gettext catalogue as msgfmt writes it (no hash table): what Debian's iso-codes ships per language."""
+    keys = sorted(messages)
+    ids = b"".join(key.encode() + b"\0" for key in keys)
+    strs = b"".join(messages[key].encode() + b"\0" for key in keys)
+    start = 7 * 4 + 16 * len(keys)  # the header, then both tables of (length, offset)
+    offsets, position = [], 0
+    for key in keys:
+        offsets.append((len(key.encode()), start + position))
+        position += len(key.encode()) + 1
+    translations, position = [], 0
+    for key in keys:
+        translations.append((len(messages[key].encode()), start + len(ids) + position))
+        position += len(messages[key].encode()) + 1
+    header = struct.pack("7I", 0x950412DE, 0, len(keys), 7 * 4, 7 * 4 + 8 * len(keys), 0, 0)
+    tables = b"".join(struct.pack("2I", *pair) for pair in offsets + translations)
+    path.write_bytes(header + tables + ids + strs)
+
+
+def test_names_the_two_languages_write_differently_come_from_iso_codes(tmp_path: Path) -> None:
+    messages = {"": "Content-Type: text/plain; charset=UTF-8\n", "Cyprus": "Chypre", "Angola": "Angola"}
+    write_mo(tmp_path / "iso_3166-1.mo", messages | {"United Kingdom": "Royaume-Uni"})
+    write_mo(tmp_path / "iso_3166-2.mo", {"Ticino": "Tessin", "Bern": "Berne"})
+    # The same name in both languages, and names of more than one word, are no pairs.
+    assert sorted(name_pairs(tmp_path)) == [("bern", "berne"), ("cyprus", "chypre"), ("ticino", "tessin")]
+    assert list(name_pairs(tmp_path / "missing")) == []
+    (tmp_path / "iso_639-2.mo").write_bytes(b"not a catalogue")  # a damaged one is skipped, the others read
+    assert len(list(name_pairs(tmp_path))) == 3
+    write_dictd(tmp_path, "freedict-eng-fra", {"tank": "char"})
+    write_dictd(tmp_path, "freedict-fra-eng", {})
+    bridge = load_bridge.__wrapped__(tmp_path, names=tmp_path)
+    assert bridge[term("cyprus", "en")] == {term("chypre", "fr")}
+    assert bridge[term("tessin", "fr")] == {term("ticino", "en")}
+    assert term("bern", "en") not in bridge  # stemmed alike in each language ("bern"): nothing to bridge
+
+
+def test_a_name_stands_in_a_passage_in_the_other_languages_form_of_it(tmp_path: Path) -> None:
+    write_mo(tmp_path / "iso_3166-1.mo", {"Cyprus": "Chypre", "Austria": "Autriche"})
+    write_dictd(tmp_path, "freedict-eng-fra", {"band": "bande, groupe"})
+    write_dictd(tmp_path, "freedict-fra-eng", {})
+    texts = [
+        "Le mois d'octobre marque la fin de l'été à Chypre.",
+        "Vienne est la capitale de l'Autriche.",
+        "Un groupe de rock joue à Lyon.",
+    ]
+    plain = LexicalIndex(texts, languages=["fr"] * 3)
+    bridged = LexicalIndex(texts, bridge=load_bridge.__wrapped__(tmp_path, names=tmp_path), languages=["fr"] * 3)
+    assert plain.chunks_with_cognate("cyprus").size == 0  # no spelling rule links the two
+    assert list(bridged.chunks_with_cognate("cyprus")) == [0] and list(bridged.chunks_with_cognate("austria")) == [1]
+    assert [hit.position for hit in bridged.search("When does summer end on Cyprus?", 2)][:1] == [0]
+    # A dictionary's translation of a word is no form of a name: the "Banda" of a question is not a "groupe".
+    assert list(bridged.chunks_with("band", translated=True)) == [2] and bridged.chunks_with_cognate("band").size == 0

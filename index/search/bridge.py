@@ -1,9 +1,10 @@
 """A lexical bridge between English and French: the single-word translations of the FreeDict dictionaries.
 
 Debian's `dict-freedict-eng-fra` and `dict-freedict-fra-eng` (GPL, installed by the product's setup as
-root, read where Debian puts them; never copied into the product) give ~17,000 headwords. A query word
-also stands for its translations, so "tanks" finds "chars" in a French passage. Without the packages
-there is no bridge and the lexical side is what it was."""
+root, read where Debian puts them; never copied into the product) give ~17,000 headwords, and the names
+the two languages write differently (index/search/place_names.py) ~550 more. A query word also stands for
+its translations, so "tanks" finds "chars" in a French passage and "Cyprus" "Chypre". Without the
+packages there is no bridge and the lexical side is what it was."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from index.disk_cache import cached_json, file_key
+from index.search.place_names import LOCALE, catalogue_paths, name_pairs
 from index.text import STOPWORDS, term, words
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,11 @@ DICTIONARIES = Path("/usr/share/dictd")
 # Each dictionary, with the languages of its headwords and of their translations.
 PAIRS = {"freedict-eng-fra": ("en", "fr"), "freedict-fra-eng": ("fr", "en")}
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+# Names (place_names.py) also stand under this prefix, apart from the dictionaries' translations: a name of
+# a question may be found in the other language's form of it, never in a word a dictionary gives for it
+# ("Banda" is no "gang").
+NAME = "name:"
+FORMAT = 2  # of the table kept on disk: 2 with the names
 _NUMBERED = re.compile(r"^\s*(?:\d+\.\s*)?(.*)$")
 
 
@@ -70,23 +77,38 @@ def read_dictionary(folder: Path, name: str, source: str = "fr", target: str = "
 
 
 @lru_cache(maxsize=4)
-def load_bridge(folder: Path = DICTIONARIES, by_language: bool = True) -> dict[str, frozenset[str]]:
+def load_bridge(
+    folder: Path = DICTIONARIES, by_language: bool = True, names: Path = LOCALE
+) -> dict[str, frozenset[str]]:
     """Both directions in one table (a term is looked up whatever its language); {} without the packages.
     Terms are stemmed by their own language's rules (`by_language`), else all by the French ones. The
     table is derived once per installed dictionary and kept on disk (index.disk_cache)."""
-    sources = [file_key(folder / f"{name}{suffix}") for name in PAIRS for suffix in (".index", ".dict.dz")]
-    if all(size < 0 for _, size, _ in sources):
+    dictionaries = [file_key(folder / f"{name}{suffix}") for name in PAIRS for suffix in (".index", ".dict.dz")]
+    if all(size < 0 for _, size, _ in dictionaries):
         log.info("no English-French dictionary in %s: the lexical side has no bridge between languages", folder)
         return {}
-    key = [sources, by_language, metadata.version("PyStemmer")]
-    table = cached_json("bridge", key, lambda: {k: sorted(v) for k, v in _merged(folder, by_language).items()})
+    names_read = [file_key(path) for path in catalogue_paths(names)]
+    key = [FORMAT, dictionaries, names_read, by_language, metadata.version("PyStemmer")]
+    table = cached_json("bridge", key, lambda: {k: sorted(v) for k, v in _merged(folder, by_language, names).items()})
     return {key: frozenset(translations) for key, translations in table.items()}
 
 
-def _merged(folder: Path, by_language: bool) -> dict[str, set[str]]:
+def _merged(folder: Path, by_language: bool, names: Path) -> dict[str, set[str]]:
     merged: dict[str, set[str]] = defaultdict(set)
     for name, (source, target) in PAIRS.items():
         languages = (source, target) if by_language else ("fr", "fr")
         for key, values in read_dictionary(folder, name, *languages).items():
             merged[key].update(values)
+    english, french = ("en", "fr") if by_language else ("fr", "fr")
+    for english_name, french_name in name_pairs(names):
+        english_term, french_term = term(english_name, english), term(french_name, french)
+        if english_term != french_term:
+            for key, value in ((english_term, french_term), (french_term, english_term)):
+                merged[key].add(value)
+                merged[name_key(key)].add(value)
     return merged
+
+
+def name_key(term: str) -> str:
+    """The bridge's key for the other language's forms of a name (not its dictionary translations)."""
+    return f"{NAME}{term}"

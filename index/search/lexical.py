@@ -14,6 +14,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from index.search.bridge import name_key
 from index.search.postings import FlatPostings, Postings, Segment, merged, script
 from index.text import STEMMED, content_words, has_digit, spellings, stemming_of, terms
 from index.tuning import BM25_B as B
@@ -200,11 +201,12 @@ class LexicalIndex:
         """The index terms a folded query word stands for: its stem by each language's rules the index holds."""
         return spellings(word, self._languages)
 
-    def translations(self, word: str) -> frozenset[str]:
-        """The index terms of a folded query word's translations (empty without the bridge)."""
+    def translations(self, word: str, names_only: bool = False) -> frozenset[str]:
+        """The index terms of a folded query word's translations (empty without the bridge); `names_only`:
+        only the other language's forms of a name ("chypre" for "cyprus": bridge.name_key)."""
         found: frozenset[str] = frozenset()
         for key in spellings(word, self._bridge_languages):
-            found |= self._bridge.get(key, frozenset())
+            found |= self._bridge.get(name_key(key) if names_only else key, frozenset())
         return found
 
     def _expand(self, word: str) -> tuple[tuple[str, float], ...]:
@@ -271,8 +273,9 @@ class LexicalIndex:
 
     def chunks_with_cognate(self, word: str) -> np.ndarray:
         """The positions of the chunks that hold a term the other language may write a folded name as: one
-        that starts like it and is spelt much alike ("mogadiscio"/"mogadishu", "vesale"/"vesalius")."""
-        found: list[np.ndarray] = []
+        that starts like it and is spelt much alike ("mogadiscio"/"mogadishu", "vesale"/"vesalius"), or its
+        translation ("chypre"/"cyprus": index/search/place_names.py)."""
+        found = [self._postings[t][0] for t in self.translations(word, names_only=True) if t in self._postings]
         for term in self.terms_of(word):
             if len(term) < COGNATE_PREFIX or has_digit(term):
                 continue
