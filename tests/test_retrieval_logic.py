@@ -422,3 +422,22 @@ def test_a_new_generation_is_loaded_from_the_last_one_as_if_from_scratch(corpus:
                 (p.chunk_id, round(p.score, 6)) for p in theirs.passages
             }
             assert mine.decision == pytest.approx(theirs.decision) and mine.relevant == theirs.relevant
+
+
+def test_the_answer_comes_from_a_passage_about_what_the_question_names(corpus: Path) -> None:
+    """A passage that matches the rest of the question better but never names Halvorsen is no answer about
+    him, whether or not another passage decides that the question is answered: only those that do are cited."""
+    embedder = HashingEmbedder()
+    docs = {
+        "halvorsen": "Lars Halvorsen grew up in Bergen, studied engineering in Oslo and won a stage in July.",
+        "tour": "The mountain stage of the Tour de France in July was won by a young cyclist from the Alps.",
+        "rain": "Autumn rain fills the reservoirs of the valley every year.",
+    }
+    store = _index(corpus, docs, embedder)
+    question = "Which mountain stage of the Tour de France in July was won by Lars Halvorsen?"
+    answerer = _answerer(embedder, store)
+    unchecked = answerer.retriever.retrieve(question, 3, threshold=False)  # a search shows the best passages
+    assert unchecked.relevant and [p.doc_id for p in unchecked.passages][:2] == ["tour.txt", "halvorsen.txt"]
+    answer = answerer.ask(question)
+    assert answer.answered and [c.doc_id for c in answer.citations] == ["halvorsen.txt"]
+    assert "Halvorsen" in answer.text

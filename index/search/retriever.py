@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -84,6 +85,14 @@ class ProbeScores:
     present: float
     absent_same_language: float
     absent_other_language: float
+
+
+class _Decision(NamedTuple):
+    """The decision's score (compared with the rule's floor), and the passages of documents that hold every
+    name of the question, best first (None when it names nothing to look for)."""
+
+    score: float
+    grounded: Sequence[Passage] | None
 
 
 class _Snapshot:
@@ -311,10 +320,12 @@ class Retriever:
         """Like `search`, also returning the fuzzy term expansion for answer extraction. `boost` adds to a
         passage's score before ranking and the relevance check (a conversation's passages, for a follow-up)."""
         snapshot, language, scored = self._ranked(question, boost)
-        decision = self._decision(question, scored[: self.config.candidates], snapshot, language)
+        decision, grounded = self._decision(question, scored[: self.config.candidates], snapshot, language)
         relevant = bool(scored) and decision >= self.config.relevance.floor(snapshot.manifest.centred)
         if threshold and not relevant:
             scored = []
+        elif threshold and grounded is not None:  # the answer comes from a passage about what the question names
+            scored = list(grounded)
         return Retrieval(tuple(scored[:limit]), snapshot.lexical.expand, snapshot.lexical.evidence, relevant, decision)
 
     def probe(self, question: str, own_doc: str) -> ProbeScores:
@@ -326,9 +337,9 @@ class Retriever:
         other = [p for p in others if snapshot.manifest.docs[p.doc_id].lang != language]
         return ProbeScores(
             language,
-            self._decision(question, ranked, snapshot, language, derived=False),
-            self._decision(question, same, snapshot, language, derived=False),
-            self._decision(question, other, snapshot, language, derived=False),
+            self._decision(question, ranked, snapshot, language, derived=False).score,
+            self._decision(question, same, snapshot, language, derived=False).score,
+            self._decision(question, other, snapshot, language, derived=False).score,
         )
 
     def _ranked(
@@ -385,16 +396,18 @@ class Retriever:
 
     def _decision(
         self, question: str, ranked: Sequence[Passage], snapshot: _Snapshot, language: str, derived: bool = True
-    ) -> float:
+    ) -> _Decision:
         """How much better than everyday unrelated questions match its document the best passage matches
         the question, among the passages of documents that hold every name of the question (-inf when
-        none may answer: the question names something the corpus, or each candidate's document, lacks).
+        none may answer: the question names something the corpus, or each candidate's document, lacks);
+        with those passages, best first (None when the question names nothing to look for).
         A passage counts less by what the index's derived bar for passages in its language (the question's,
         or the other one) adds to the rule's floor and by how little of the question its best sentence holds,
         more when it holds every rare name of the question (`derived`, all three), so that one comparison with
         the floor decides."""
         rule = self.config.relevance
         manifest = snapshot.manifest
+        grounded: list[Passage] | None = None
         if rule.grounded_names:
             names, everyday = capitalised_words(question, rule.anchor_zipf_max)
             translatable = everyday if rule.common_anchors else ()
@@ -410,7 +423,7 @@ class Retriever:
                 return naming if manifest.docs[passage.doc_id].lang == language else across
 
             if names or translatable:
-                ranked = [p for p in ranked if p.doc_id in found(p).documents]
+                ranked = grounded = [p for p in ranked if p.doc_id in found(p).documents]
             # The passages that hold every rare name of the question together, written as names (for the bonus,
             # which the calibration probes do not get: nothing to read for them).
             named = {
@@ -422,7 +435,7 @@ class Retriever:
                 and (not rule.named_in_capitals or written_as_names(names, p.text))
             }
         elif missing_names(question, snapshot.lexical):
-            return float("-inf")
+            return _Decision(float("-inf"), [])
         else:
             named = set()
         floor = rule.floor(manifest.centred)
@@ -446,10 +459,10 @@ class Retriever:
             reverse=True,
         )
         if not scores:
-            return float("-inf")
+            return _Decision(float("-inf"), grounded)
         if not (derived and rule.unfocused_penalty):
-            return scores[0][0]
-        return _focused(question, scores, snapshot.lexical, rule, named)
+            return _Decision(scores[0][0], grounded)
+        return _Decision(_focused(question, scores, snapshot.lexical, rule, named), grounded)
 
 
 def bar_across_languages(manifest: Manifest, rule: RelevanceRule) -> float:
