@@ -189,3 +189,16 @@ def test_a_short_name_is_found_only_as_written_a_long_one_also_one_letter_off() 
     # An acronym's English plural keeps its "s" through stemming: it is the same name.
     places = LexicalIndex(["Cities and census-designated places (CDPs) of Alaska."], languages=["en"])
     assert list(places.chunks_with("cdp", cutoff=None)) == [0] and places.chunks_with("cd", cutoff=None).size == 0
+
+
+def test_a_name_is_found_in_a_text_by_that_texts_own_stemming() -> None:
+    """French rules stem "Banda" as "band": in an English text "band" is another word (a rock band), in a
+    French one it is the name as French text stems it."""
+    index = LexicalIndex(
+        ["The band played in Leeds.", "La Banda Oriental se soulève.", "The Banda Oriental rose."],
+        languages=["en", "fr", "en"],
+    )
+    assert list(index.chunks_with("banda", cutoff=None)) == [1, 2]
+    assert list(index.chunks_with("bands", cutoff=None)) == [0, 1]  # "band" by both rules: a match in each
+    french_only = LexicalIndex(["The band played in Leeds.", "La Banda Oriental se soulève."])
+    assert list(french_only.chunks_with("banda", cutoff=None)) == [0, 1]  # one set of rules for every text

@@ -17,6 +17,7 @@ from rapidfuzz.distance import Levenshtein
 from index.search.bridge import name_key
 from index.search.postings import FlatPostings, Postings, Segment, merged, script
 from index.text import STEMMED, content_words, has_digit, spellings, stemming_of, terms
+from index.text import term as stem_of
 from index.tuning import BM25_B as B
 from index.tuning import BM25_K1 as K1
 from index.tuning import (
@@ -159,6 +160,7 @@ class LexicalIndex:
         self._postings = postings
         self._lengths = lengths
         self._rules = rules
+        self._codes: np.ndarray | None = None
         self.size = len(lengths)
         used = set(rules)
         self._languages = tuple(language for language in STEMMED if language in used) or ("fr",)
@@ -244,9 +246,10 @@ class LexicalIndex:
         found: list[np.ndarray] = []
         if translated:
             found.extend(self._postings[t][0] for t in self.translations(word) if t in self._postings)
-        for term in self.terms_of(word):
+        for term, languages in self._stemmed_in(word).items():
             if term in self._postings:
-                found.append(self._postings[term][0])
+                found.append(self._in_texts_of(self._postings[term][0], languages))
+        for term in self.terms_of(word):
             if len(term) >= 3 and not has_digit(term):  # identifiers and numbers: exactly or not at all
                 near = process.extract(
                     term,
@@ -270,6 +273,29 @@ class LexicalIndex:
                     )
                 )
         return _union(found)
+
+    def _stemmed_in(self, word: str) -> dict[str, set[str]]:
+        """A folded word's terms, each with the languages whose rules stem it so."""
+        found: dict[str, set[str]] = {}
+        for language in self._languages:
+            found.setdefault(stem_of(word, language), set()).add(language)
+        return found
+
+    def _in_texts_of(self, positions: np.ndarray, languages: set[str]) -> np.ndarray:
+        """Those of chunk `positions` whose text is stemmed by the rules of one of `languages`: a French stem of
+        an English name ("band", of "Banda") is no match in an English text, where it stems another word."""
+        if not self._stem_by_language or len(languages) == len(self._languages):
+            return positions
+        rules = self._rule_codes()
+        wanted = [STEMMED.index(language) for language in languages]
+        return positions[np.isin(rules[positions], wanted)]
+
+    def _rule_codes(self) -> np.ndarray:
+        """Each chunk's stemming rules as its language's number in STEMMED (made once per index)."""
+        if self._codes is None:
+            numbers = {language: number for number, language in enumerate(STEMMED)}
+            self._codes = np.fromiter((numbers.get(rule, -1) for rule in self._rules), np.int8, count=self.size)
+        return self._codes
 
     def chunks_with_cognate(self, word: str) -> np.ndarray:
         """The positions of the chunks that hold a term the other language may write a folded name as: one
