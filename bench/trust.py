@@ -86,6 +86,10 @@ VARIANTS = {
     "named-passage bonus 2": RetrievalConfig(relevance=RelevanceRule(named_passage_bonus=2.0)),
     "named-passage bonus unfocused too": RetrievalConfig(relevance=RelevanceRule(named_bonus_needs_focus=False)),
     "named-passage bonus for lower-case names": RetrievalConfig(relevance=RelevanceRule(named_in_capitals=False)),
+    # a question that names nothing rare faces the same bar as one that does, or a higher one by this much
+    "no unnamed margin": RetrievalConfig(relevance=RelevanceRule(unnamed_margin=0.0)),
+    "unnamed margin 0.5": RetrievalConfig(relevance=RelevanceRule(unnamed_margin=0.5)),
+    "unnamed margin in both languages": RetrievalConfig(relevance=RelevanceRule(unnamed_same_language_only=False)),
 }
 
 

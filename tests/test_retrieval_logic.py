@@ -441,3 +441,37 @@ def test_the_answer_comes_from_a_passage_about_what_the_question_names(corpus: P
     answer = answerer.ask(question)
     assert answer.answered and [c.doc_id for c in answer.citations] == ["halvorsen.txt"]
     assert "Halvorsen" in answer.text
+
+
+def test_a_question_that_names_nothing_rare_faces_a_higher_bar(corpus: Path) -> None:
+    """With no name to find in the answering document, nothing but the match says the corpus holds the answer:
+    such a question counts `unnamed_margin` less on passages in its language; one with a rare name does not,
+    nor do passages in the other language (they face the bar across languages already), nor the calibration
+    probes (the bars they derive stay what they were)."""
+    embedder = HashingEmbedder()
+    docs = {
+        "halvorson": "Lars Halvorson studies land warfare at an institute in London.",
+        "tour": "The Tour de France was won in July by a young cyclist after a long mountain stage.",
+        "rain": "Autumn rain fills the reservoirs of the valley every year.",
+    }
+    store = _index(corpus, docs, embedder)
+    level = _answerer(embedder, store, relevance=RelevanceRule(unnamed_margin=0.0)).retriever
+    margin = _answerer(embedder, store, relevance=RelevanceRule(unnamed_margin=0.25)).retriever
+    unnamed, named = "What was won after a long mountain stage in July?", "What does Lars Halvorson study?"
+    assert margin.retrieve(unnamed, 3).decision == pytest.approx(level.retrieve(unnamed, 3).decision - 0.25)
+    assert margin.retrieve(named, 3).decision == pytest.approx(level.retrieve(named, 3).decision)
+    assert margin.probe(unnamed, "tour.txt") == level.probe(unnamed, "tour.txt")
+    french = corpus / "fr"
+    french.mkdir()
+    docs = {
+        "tour": "Le Tour de France a été gagné en juillet par un jeune cycliste après une longue étape de montagne.",
+        "pluie": "La pluie d'automne remplit les réservoirs de la vallée chaque année.",
+    }
+    store = _index(french, docs, embedder)
+    level = _answerer(embedder, store, relevance=RelevanceRule(unnamed_margin=0.0)).retriever
+    margin = _answerer(embedder, store, relevance=RelevanceRule(unnamed_margin=0.25)).retriever
+    assert margin.retrieve(unnamed, 3, False).decision == pytest.approx(level.retrieve(unnamed, 3, False).decision)
+    asked_in_french = "Qu'a-t-on gagné après une longue étape de montagne en juillet ?"
+    assert margin.retrieve(asked_in_french, 3, False).decision == pytest.approx(
+        level.retrieve(asked_in_french, 3, False).decision - 0.25
+    )

@@ -408,6 +408,7 @@ class Retriever:
         rule = self.config.relevance
         manifest = snapshot.manifest
         grounded: list[Passage] | None = None
+        names: list[str] = []
         if rule.grounded_names:
             names, everyday = capitalised_words(question, rule.anchor_zipf_max)
             translatable = everyday if rule.common_anchors else ()
@@ -449,8 +450,20 @@ class Retriever:
                 return min(same_extra, other_extra)
             return own_extra if manifest.docs[passage.doc_id].lang == language else other_extra
 
+        # A question that names nothing rare has no name to ground its answer in: passages in its language face
+        # a higher bar (those in the other language face the higher bar across languages already).
+        unnamed = rule.unnamed_margin if derived and not names else 0.0
+
+        def margin(passage: Passage) -> float:
+            same = manifest.docs[passage.doc_id].lang == language or not rule.unnamed_same_language_only
+            return unnamed if same else 0.0
+
         def decided(passage: Passage) -> float:
-            own = _against_own_document(passage, manifest, language, rule.language_weight) - extra(passage)
+            own = (
+                _against_own_document(passage, manifest, language, rule.language_weight)
+                - extra(passage)
+                - margin(passage)
+            )
             return own + (rule.named_passage_bonus if passage.chunk_id in named else 0.0)
 
         scores = sorted(
