@@ -304,16 +304,19 @@ def test_memory_store_filters_like_chroma() -> None:
     assert store.count() == 0 and store.query(np.ones(3), 5) == []
 
 
+# A researcher, a race and the weather: documents for the questions about names.
+SPORT_AND_WEATHER = {
+    "halvorson": "Lars Halvorson studies land warfare at an institute in London.",
+    "tour": "The Tour de France was won in July by a young cyclist after a long mountain stage.",
+    "rain": "Autumn rain fills the reservoirs of the valley every year.",
+}
+
+
 def test_a_question_is_answered_only_from_a_document_that_holds_its_names(corpus: Path) -> None:
     """'Halvorsen' is a letter away from a name in one article; the passage that would answer comes from
     another, which never mentions him: that is no answer about him."""
     embedder = HashingEmbedder()
-    docs = {
-        "halvorson": "Lars Halvorson studies land warfare at an institute in London.",
-        "tour": "The Tour de France was won in July by a young cyclist after a long mountain stage.",
-        "rain": "Autumn rain fills the reservoirs of the valley every year.",
-    }
-    store = _index(corpus, docs, embedder)
+    store = _index(corpus, SPORT_AND_WEATHER, embedder)
     question = "Which Tour de France stage was won by Lars Halvorsen?"
     assert _answerer(embedder, store, relevance=RelevanceRule(grounded_names=False)).ask(question).answered
     assert not _answerer(embedder, store).ask(question).answered
@@ -449,12 +452,7 @@ def test_a_question_that_names_nothing_rare_faces_a_higher_bar(corpus: Path) -> 
     nor do passages in the other language (they face the bar across languages already), nor the calibration
     probes (the bars they derive stay what they were)."""
     embedder = HashingEmbedder()
-    docs = {
-        "halvorson": "Lars Halvorson studies land warfare at an institute in London.",
-        "tour": "The Tour de France was won in July by a young cyclist after a long mountain stage.",
-        "rain": "Autumn rain fills the reservoirs of the valley every year.",
-    }
-    store = _index(corpus, docs, embedder)
+    store = _index(corpus, SPORT_AND_WEATHER, embedder)
     level = _answerer(embedder, store, relevance=RelevanceRule(unnamed_margin=0.0)).retriever
     margin = _answerer(embedder, store, relevance=RelevanceRule(unnamed_margin=0.25)).retriever
     unnamed, named = "What was won after a long mountain stage in July?", "What does Lars Halvorson study?"
