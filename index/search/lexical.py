@@ -249,7 +249,6 @@ class LexicalIndex:
         for term, languages in self._stemmed_in(word).items():
             if term in self._postings:
                 found.append(self._in_texts_of(self._postings[term][0], languages))
-        for term in self.terms_of(word):
             if len(term) >= 3 and not has_digit(term):  # identifiers and numbers: exactly or not at all
                 near = process.extract(
                     term,
@@ -275,7 +274,7 @@ class LexicalIndex:
         return _union(found)
 
     def _stemmed_in(self, word: str) -> dict[str, set[str]]:
-        """A folded word's terms, each with the languages whose rules stem it so."""
+        """A folded word's terms (`terms_of`, in the same order), each with the languages whose rules stem it so."""
         found: dict[str, set[str]] = {}
         for language in self._languages:
             found.setdefault(stem_of(word, language), set()).add(language)

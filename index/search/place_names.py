@@ -21,6 +21,7 @@ CATALOGUES = ("iso_3166-1", "iso_3166-2", "iso_639-2", "iso_15924")
 
 
 def catalogue_paths(folder: Path = LOCALE) -> list[Path]:
+    """Where each catalogue stands in `folder` (installed or not)."""
     return [folder / f"{name}.mo" for name in CATALOGUES]
 
 

@@ -445,25 +445,20 @@ class Retriever:
         other_extra = bar_across_languages(manifest, rule) - floor if calibrated and rule.other_language_bar else 0.0
         own_extra = max(0.0, manifest.same_bar(language) - floor) if calibrated and rule.bar_by_language else same_extra
 
-        def extra(passage: Passage) -> float:
-            if not language:  # a question too short to tell its language: the lower bar
-                return min(same_extra, other_extra)
-            return own_extra if manifest.docs[passage.doc_id].lang == language else other_extra
-
         # A question that names nothing rare has no name to ground its answer in: passages in its language face
         # a higher bar (those in the other language face the higher bar across languages already).
         unnamed = rule.unnamed_margin if derived and not names else 0.0
+        unnamed_across = 0.0 if rule.unnamed_same_language_only else unnamed
 
-        def margin(passage: Passage) -> float:
-            same = manifest.docs[passage.doc_id].lang == language or not rule.unnamed_same_language_only
-            return unnamed if same else 0.0
+        def extra(passage: Passage) -> float:
+            if not language:  # a question too short to tell its language: the lower bar
+                return min(same_extra, other_extra) + unnamed_across
+            if manifest.docs[passage.doc_id].lang == language:
+                return own_extra + unnamed
+            return other_extra + unnamed_across
 
         def decided(passage: Passage) -> float:
-            own = (
-                _against_own_document(passage, manifest, language, rule.language_weight)
-                - extra(passage)
-                - margin(passage)
-            )
+            own = _against_own_document(passage, manifest, language, rule.language_weight) - extra(passage)
             return own + (rule.named_passage_bonus if passage.chunk_id in named else 0.0)
 
         scores = sorted(
