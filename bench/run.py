@@ -106,7 +106,7 @@ def lexical_cost(components: Components, asked: list[str]) -> dict[str, float]:
         started = time.perf_counter()
         snapshot.lexical.search(question, 30)
         timings.append(1000 * (time.perf_counter() - started))
-    vocabulary = len(snapshot.lexical._postings)
+    vocabulary = snapshot.lexical.vocabulary
     return {"lexical_p50_ms": round(percentile(timings, 0.5), 3), "vocabulary": vocabulary}
 
 

@@ -33,7 +33,7 @@ def _texts(rng: random.Random, count: int) -> list[tuple[str, str]]:
 
 def _same(changed: LexicalIndex, texts: list[tuple[str, str]]) -> None:
     fresh = LexicalIndex((t for t, _ in texts), languages=(lang for _, lang in texts))
-    assert changed.size == fresh.size == len(texts)
+    assert changed.size == fresh.size == len(texts) and changed.vocabulary == fresh.vocabulary
     for question in QUESTIONS:
         mine, theirs = changed.search(question, 10), fresh.search(question, 10)
         assert [(h.position, round(h.score, 6), round(h.coverage, 6)) for h in mine] == [

@@ -199,6 +199,11 @@ class LexicalIndex:
         shares = {term: 1.0 if term in own or term in translations else share for term, share in expansions}
         return WordEvidence(weight, shares)
 
+    @property
+    def vocabulary(self) -> int:
+        """How many distinct terms the indexed texts hold."""
+        return len(self._postings)
+
     def terms_of(self, word: str) -> tuple[str, ...]:
         """The index terms a folded query word stands for: its stem by each language's rules the index holds."""
         return spellings(word, self._languages)

@@ -133,6 +133,12 @@ class Postings:
     def __contains__(self, term: object) -> bool:
         return isinstance(term, str) and self.df(term) > 0
 
+    def __len__(self) -> int:
+        """How many terms the index still holds."""
+        if len(self.segments) == 1:
+            return int(np.count_nonzero(self.segments[0].alive))
+        return len(set().union(*(segment.alive_terms() for segment in self.segments)))
+
     def __getitem__(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         found = self._get(term)
         if found is None:
