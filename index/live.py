@@ -7,7 +7,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -75,17 +75,22 @@ class LiveCorpus:
         self._lock = threading.Lock()
         self._wanted = threading.Condition()
         self._next: Future[IndexReport] | None = None  # the refresh that has been asked for, not yet started
+        self._next_paths: set[str] | None = None  # the corpus paths it must look at (None: the whole folder)
         self._refresher: threading.Thread | None = None
         self.watching = threading.Event()  # set while the folder is watched: a change from then on is seen
         self.caught_up: Future[IndexReport] | None = None  # the start's catch-up, when it runs in the background
 
-    def refresh_soon(self) -> Future[IndexReport]:
+    def refresh_soon(self, paths: Iterable[str] | None = None) -> Future[IndexReport]:
         """A refresh that starts after this call, run by the corpus's own thread (never an answering
-        one); calls made before it starts share it."""
+        one); calls made before it starts share it. `paths`: the corpus paths that changed, when the
+        caller knows them (the refresh then looks at those alone); None looks at the whole folder."""
         with self._wanted:
             if self._next is None:
                 self._next = Future()
+                self._next_paths = None if paths is None else set(paths)
                 self._wanted.notify()
+            elif self._next_paths is not None:
+                self._next_paths = None if paths is None else self._next_paths | set(paths)
             if self._refresher is None:
                 self._refresher = threading.Thread(target=self._refresh_forever, name="corpus-refresh", daemon=True)
                 self._refresher.start()
@@ -98,17 +103,18 @@ class LiveCorpus:
                 while self._next is None:
                     self._wanted.wait()
                 future, self._next = self._next, None
+                paths, self._next_paths = self._next_paths, None
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(self.refresh())
+                future.set_result(self.refresh(paths))
             except BaseException as exc:  # handed to whoever waits for it
                 future.set_exception(exc)
 
-    def refresh(self) -> IndexReport:
-        """Index what changed in the folder and answer from it from now on."""
+    def refresh(self, paths: Iterable[str] | None = None) -> IndexReport:
+        """Index what changed in the folder (in `paths` alone, when given) and answer from it from now on."""
         with self._lock:
-            report = self._indexer.run(self.corpus_dir)
+            report = self._indexer.run(self.corpus_dir, only=paths)
             if report.changed:
                 try:
                     self._retriever.reload()
@@ -165,13 +171,13 @@ class LiveCorpus:
         journal = self._journal if sender is not None else None
         token = journal.begin(sender, label, doc_id) if journal is not None and sender is not None else None
         try:
-            added = self._indexed(self._write(path, data), self.refresh_soon().result())
+            added = self._indexed(self._write(path, data), self.refresh_soon([doc_id]).result())
             if added.problem:
                 if restore is None:
                     path.unlink(missing_ok=True)
                 else:
                     self._write(path, restore)
-                self.refresh_soon().result()
+                self.refresh_soon([doc_id]).result()
             return added
         finally:
             if token is not None and journal is not None:
@@ -208,7 +214,7 @@ class LiveCorpus:
             except Exception as exc:
                 done.set_exception(exc)
 
-        self.refresh_soon().add_done_callback(indexed)
+        self.refresh_soon([written]).add_done_callback(indexed)
         return done
 
     def remove(self, name: str) -> DocumentInfo | None:
@@ -221,7 +227,7 @@ class LiveCorpus:
             if document is None or path is None:
                 return None
             path.unlink()
-        self.refresh_soon().result()
+        self.refresh_soon([document.doc_id]).result()
         return document
 
     def _find(self, name: str) -> DocumentInfo | None:
@@ -288,11 +294,27 @@ class LiveCorpus:
                     self._reindex(on_change)
                 elif changes:
                     log.info("corpus changed (%d file event(s)): re-indexing", len(changes))
-                    self._reindex(on_change)
+                    self._reindex(on_change, self._corpus_paths(path for _, path in changes))
 
-    def _reindex(self, on_change: Callable[[IndexReport], None]) -> None:
+    def _corpus_paths(self, changed: Iterable[str]) -> set[str] | None:
+        """The corpus paths of a watcher's events; None (look at everything) if one is not in the folder."""
+        paths = set()
+        for path in changed:
+            try:
+                relative = Path(path).relative_to(self.corpus_dir.absolute())
+            except ValueError:
+                try:  # the folder as the watcher names it resolved (the entry itself is not followed)
+                    relative = (Path(path).parent.resolve() / Path(path).name).relative_to(self._root)
+                except (ValueError, OSError):
+                    return None
+            if relative == Path("."):
+                return None
+            paths.add(relative.as_posix())
+        return paths
+
+    def _reindex(self, on_change: Callable[[IndexReport], None], paths: set[str] | None = None) -> None:
         try:
-            on_change(self.refresh_soon().result())
+            on_change(self.refresh_soon(paths).result())
         except IndexBusyError as exc:  # several bots on one Chroma server: another one is the writer
             log.info("not re-indexing here: %s is the writer; answering from its generation once committed", exc.holder)
             self._retriever.expect_new_generation()

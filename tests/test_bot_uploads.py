@@ -228,7 +228,7 @@ async def test_senders_of_uploads_a_killed_bot_never_confirmed_are_told_at_the_n
     journal.begin(ADMIN + 1, "lost.txt", "lost.txt")
     (corpus / "tunnel-report.txt").write_text("The gamma tunnel was dug by the Okafor crew.", encoding="utf-8")
     scanned, scan = threading.Event(), live.refresh
-    live.refresh = lambda: (scanned.wait(10), scan())[1]  # type: ignore[method-assign]  # a large folder
+    live.refresh = lambda paths=None: (scanned.wait(10), scan(paths))[1]  # type: ignore[method-assign]  # a large folder
     live.catch_up_soon()  # as `serve` does: indexed in the background while the bot starts and answers
     async with running_bot(answerer, live=live, admin_user_ids=(ADMIN, ADMIN + 1)) as bot:
         assert (

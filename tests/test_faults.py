@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,8 +40,8 @@ def test_every_bad_file_is_reported_and_the_rest_indexed(
 
     real_listing = index.ingest.indexer.iter_corpus_files
 
-    def listing_then_delete(root: Path) -> Iterator[CorpusFile]:
-        entries = list(real_listing(root))
+    def listing_then_delete(root: Path, only: Iterable[str] | None = None) -> Iterator[CorpusFile]:
+        entries = list(real_listing(root, only))
         (root / "vanishing.txt").unlink()  # the race: listed, then gone before it is read
         return iter(entries)
 
@@ -124,8 +124,8 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
     (corpus / "notes.txt").write_text("Harmless notes.", encoding="utf-8")
     real_listing = index.ingest.indexer.iter_corpus_files
 
-    def listing_then_swap(root: Path) -> Iterator[CorpusFile]:
-        entries = list(real_listing(root))
+    def listing_then_swap(root: Path, only: Iterable[str] | None = None) -> Iterator[CorpusFile]:
+        entries = list(real_listing(root, only))
         (root / "notes.txt").unlink()
         (root / "notes.txt").symlink_to(tmp_path / "secret.txt")  # the race: a file, then a link
         return iter(entries)

@@ -89,6 +89,39 @@ def test_an_indexer_that_runs_again_reads_only_the_files_that_changed(
     assert read == ["beta.txt"] and report.updated == ("beta.txt",) and report.unchanged == 1
 
 
+def test_a_run_told_which_paths_changed_looks_at_those_and_the_links_only(
+    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A watcher or an upload names what changed: the run looks at those paths (a folder with what it holds)
+    and at the corpus's links, whose targets may have changed under them; every other document stays as it
+    was, even one changed meanwhile, until a run that looks at everything."""
+    import index.ingest.loaders as loaders_module
+
+    write(corpus, alpha=ALPHA, beta=BETA)
+    (corpus / "notes").mkdir()
+    (corpus / "notes" / "gamma.txt").write_text(GAMMA, encoding="utf-8")
+    (corpus / "beta-link.txt").symlink_to(corpus / "beta.txt")
+    build(settings, embedder=fake_embedder).indexer().run(corpus)
+    write(corpus, delta="Delta wings fold back on the delta glider.")
+    indexer = build(settings, embedder=fake_embedder).indexer()  # the next process: it never scanned the folder
+    assert indexer.run(corpus, only=["nothing.txt"]).added == ("delta.txt",)  # so it scans it whole
+
+    listed: list[Path] = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(loaders_module.os, "scandir", lambda path: listed.append(Path(path)) or real_scandir(path))
+    write(corpus, alpha=ALPHA + " It closed in May.", beta=BETA + " Then it was painted blue.")
+    (corpus / "notes" / "gamma.txt").unlink()
+    (corpus / "notes" / "epsilon.txt").write_text("Epsilon sails cross the epsilon bay.", encoding="utf-8")
+    report = indexer.run(corpus, only=["beta.txt", "notes"])
+    assert report.updated == ("beta-link.txt", "beta.txt")  # alpha changed too, but was not named
+    assert report.added == ("notes/epsilon.txt",) and report.removed == ("notes/gamma.txt",)
+    assert report.unchanged == 2 and report.documents == 5  # alpha (as it was) and delta
+    assert listed == [corpus / "notes"]  # the named folder alone was listed
+
+    report = indexer.run(corpus)
+    assert report.updated == ("alpha.txt",) and not report.added and not report.removed
+
+
 def test_the_next_process_reads_only_the_files_that_changed_and_a_rebuild_reads_all(
     settings: Settings, corpus: Path, fake_embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -84,6 +84,39 @@ def test_the_watcher_indexes_files_dropped_into_the_folder(
         stop.set()
 
 
+def test_the_watcher_sees_folders_moved_in_and_out_and_files_renamed(
+    live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path, tmp_path: Path
+) -> None:
+    """The watcher names the paths that changed and only those are looked at: a folder moved in whole is
+    one event for the folder, yet every file in it is indexed; moved out, they all go; a renamed file is
+    answered under its new name."""
+    corpus_live, answerer = live_corpus
+    outside = tmp_path / "outside" / "reports"
+    (outside / "2023").mkdir(parents=True)
+    (outside / "2023" / "tunnel.txt").write_text("The gamma tunnel was dug in June by the Okafor crew.", "utf-8")
+    (outside / "dam.txt").write_text("The delta dam opened in May, built by Halvorsen.", encoding="utf-8")
+
+    def settled(docs: set[str]) -> bool:
+        deadline = time.monotonic() + 20
+        while set(answerer.retriever.manifest.docs) != docs and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return set(answerer.retriever.manifest.docs) == docs
+
+    stop = corpus_live.start_watching()
+    try:
+        assert corpus_live.watching.wait(10)
+        (outside).rename(corpus / "reports")
+        assert settled({"alpha.txt", "reports/2023/tunnel.txt", "reports/dam.txt"})
+        assert answerer.ask("Who dug the gamma tunnel?").citations[0].doc_id == "reports/2023/tunnel.txt"
+        (corpus / "reports" / "dam.txt").rename(corpus / "reports" / "delta-dam.txt")
+        assert settled({"alpha.txt", "reports/2023/tunnel.txt", "reports/delta-dam.txt"})
+        assert answerer.ask("Who built the delta dam?").citations[0].doc_id == "reports/delta-dam.txt"
+        (corpus / "reports").rename(tmp_path / "outside" / "reports")
+        assert settled({"alpha.txt"})
+    finally:
+        stop.set()
+
+
 def test_a_corpus_folder_deleted_and_made_again_is_watched_again(
     live_corpus: tuple[LiveCorpus, QuestionAnswerer], corpus: Path
 ) -> None:

@@ -57,11 +57,13 @@ class FileHashes:
         self._read_since_save += 1
         return data, digest
 
-    def keep(self, listed: set[str]) -> None:
-        """Forget the files no longer `listed`; save the rest for the next process when enough was read anew."""
+    def keep(self, listed: set[str], scanned: Callable[[str], bool] | None = None) -> None:
+        """Forget the files no longer `listed` (of those `scanned`, when only some paths were); save the rest
+        for the next process when enough was read anew."""
         known = self._load()
         for gone in known.keys() - listed:
-            del known[gone]
+            if scanned is None or scanned(gone):
+                del known[gone]
         if self._path is None or not self._read_since_save or self._read_since_save < RESAVE_SHARE * len(known):
             return
         settled = time.time_ns() - SETTLED_NS

@@ -9,9 +9,9 @@ import io
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from index.errors import LoaderError
 from index.ingest.assembly import TextBuilder, make_document
@@ -49,10 +49,12 @@ class CorpusFile:
     doc_id: str
     path: Path
     problem: str = ""
+    link: bool = False  # a symbolic link in the corpus (`path` is its target, when it may be read)
 
 
-def iter_corpus_files(root: Path) -> Iterator[CorpusFile]:
-    """Every file under `root`, sorted by id, hidden files and folders excluded.
+def iter_corpus_files(root: Path, only: Iterable[str] | None = None) -> Iterator[CorpusFile]:
+    """Every file under `root`, sorted by id, hidden files and folders excluded; with `only`, those of
+    these corpus paths (files, or folders and what they hold) alone.
 
     Symbolic links are followed only when their real target stays inside `root`; links that lead
     outside, dangle or loop come back with a `problem` and are never read. So does a folder that cannot be
@@ -62,7 +64,17 @@ def iter_corpus_files(root: Path) -> Iterator[CorpusFile]:
         raise LoaderError(f"Corpus folder not found: {root}")
     real_root = root.resolve()
     found: list[CorpusFile] = []
-    folders = [(str(root), "")]
+    folders = [(str(root), "")] if only is None else []
+    for doc_id in () if only is None else sorted(set(only)):
+        path = root / doc_id
+        if not _is_corpus_path(root, doc_id):
+            continue
+        if path.is_symlink():
+            found.append(_follow_link(doc_id, path, real_root))
+        elif path.is_dir():
+            folders.append((str(path), doc_id + "/"))
+        elif path.exists():
+            found.append(CorpusFile(doc_id, path))
     while folders:  # os.scandir rather than os.walk and pathlib: a folder of 100k files costs a tenth of a second
         folder, prefix = folders.pop()
         try:
@@ -83,7 +95,17 @@ def iter_corpus_files(root: Path) -> Iterator[CorpusFile]:
                     folders.append((entry.path, doc_id + "/"))
                 else:
                     found.append(CorpusFile(doc_id, Path(entry.path)))
-    return iter(sorted(found, key=lambda entry: entry.doc_id))
+    unique = {entry.doc_id: entry for entry in found}  # a file and its folder both named in `only`
+    return iter(sorted(unique.values(), key=lambda entry: entry.doc_id))
+
+
+def _is_corpus_path(root: Path, doc_id: str) -> bool:
+    """Whether `doc_id` names a place a full scan of `root` reaches: relative, no hidden part, no "..", and
+    no folder on the way that is a symbolic link (a linked folder's files are indexed where they are)."""
+    relative = PurePosixPath(doc_id)
+    if not doc_id or relative.is_absolute() or any(part.startswith(".") for part in relative.parts):
+        return False
+    return not any((root / parent).is_symlink() for parent in relative.parents if str(parent) != ".")
 
 
 def _follow_link(doc_id: str, link: Path, real_root: Path) -> CorpusFile:
@@ -91,14 +113,15 @@ def _follow_link(doc_id: str, link: Path, real_root: Path) -> CorpusFile:
     try:
         target = link.resolve(strict=True)
     except FileNotFoundError:
-        return CorpusFile(doc_id, link, "broken link (its target does not exist)")
+        return CorpusFile(doc_id, link, "broken link (its target does not exist)", link=True)
     except (RuntimeError, OSError) as exc:
-        return CorpusFile(doc_id, link, f"link cannot be followed ({'loop' if 'loop' in str(exc).lower() else exc})")
+        why = "loop" if "loop" in str(exc).lower() else exc
+        return CorpusFile(doc_id, link, f"link cannot be followed ({why})", link=True)
     if not target.is_relative_to(real_root):
-        return CorpusFile(doc_id, link, "link to a file outside the corpus folder (not read)")
+        return CorpusFile(doc_id, link, "link to a file outside the corpus folder (not read)", link=True)
     if target.is_dir():
-        return CorpusFile(doc_id, link, "link to a folder (its files are indexed where they are)")
-    return CorpusFile(doc_id, target)
+        return CorpusFile(doc_id, link, "link to a folder (its files are indexed where they are)", link=True)
+    return CorpusFile(doc_id, target, link=True)
 
 
 def load_corpus(root: Path, max_bytes: int) -> LoadResult:
