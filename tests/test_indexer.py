@@ -89,8 +89,9 @@ def test_an_indexer_that_runs_again_reads_only_the_files_that_changed(
     assert read == ["beta.txt"] and report.updated == ("beta.txt",) and report.unchanged == 1
 
 
+@pytest.mark.parametrize("burst", [0, 40])  # a few paths named, or a burst of them (other files that went)
 def test_a_run_told_which_paths_changed_looks_at_those_and_the_links_only(
-    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch, burst: int
 ) -> None:
     """A watcher or an upload names what changed: the run looks at those paths (a folder with what it holds)
     and at the corpus's links, whose targets may have changed under them; every other document stays as it
@@ -112,7 +113,7 @@ def test_a_run_told_which_paths_changed_looks_at_those_and_the_links_only(
     write(corpus, alpha=ALPHA + " It closed in May.", beta=BETA + " Then it was painted blue.")
     (corpus / "notes" / "gamma.txt").unlink()
     (corpus / "notes" / "epsilon.txt").write_text("Epsilon sails cross the epsilon bay.", encoding="utf-8")
-    report = indexer.run(corpus, only=["beta.txt", "notes"])
+    report = indexer.run(corpus, only=["beta.txt", "notes", *(f"gone-{n}.txt" for n in range(burst))])
     assert report.updated == ("beta-link.txt", "beta.txt")  # alpha changed too, but was not named
     assert report.added == ("notes/epsilon.txt",) and report.removed == ("notes/gamma.txt",)
     assert report.unchanged == 2 and report.documents == 5  # alpha (as it was) and delta

@@ -92,9 +92,22 @@ class _Plan:
 
 
 def _scope(paths: set[str]) -> Callable[[str], bool]:
-    """Whether a document id is one of `paths` or lies in one of them (a folder)."""
-    folders = tuple(path.rstrip("/") + "/" for path in paths)
-    return lambda doc_id: doc_id in paths or doc_id.startswith(folders)
+    """Whether a document id is one of `paths` or lies in one of them (a folder). Asked of every document
+    of the index: a prefix test for a few paths, the id's own folders looked up for a burst of them."""
+    named = {path.rstrip("/") for path in paths}
+    if len(named) <= 32:
+        folders = tuple(path + "/" for path in named)
+        return lambda doc_id: doc_id in named or doc_id.startswith(folders)
+
+    def within(doc_id: str) -> bool:
+        at = len(doc_id)
+        while at > 0:
+            if doc_id[:at] in named:
+                return True
+            at = doc_id.rfind("/", 0, at)
+        return False
+
+    return within
 
 
 class Indexer:
