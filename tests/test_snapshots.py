@@ -4,14 +4,19 @@ a snapshot of another generation or a damaged one."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from index.answer.answerer import build
 from index.disk_cache import cache_folder
 from index.search import snapshots
 from index.settings import Settings
+from tests.conftest import ROOT
 from tests.fakes import HashingEmbedder, write_corpus
 
 QUESTIONS = [
@@ -110,3 +115,74 @@ def test_a_live_update_is_kept_for_the_next_process(settings: Settings, corpus: 
     kept, reads = _answers(settings)
     assert reads == 0 and kept == expected
     assert any(doc_id == "bridge.txt" for cited in kept for doc_id, _, _ in cited)
+
+
+def test_a_burst_of_live_updates_keeps_one_copy_once_it_settles(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each live change makes a generation; the copy for the next process is written once no newer change
+    came for a while (or at exit), and only for the latest generation: a burst of posts writes one copy."""
+    write_corpus(
+        corpus, {f"plant-{n}.txt": f"Reactor {n} of the alpha plant was inspected in week {n}." for n in range(12)}
+    )
+    indexing = build(settings, embedder=HashingEmbedder())
+    indexing.indexer().run(corpus)
+    live = indexing.answerer()
+    live.ask("When was reactor 2 inspected?")  # loaded from the store
+    snapshots.flush()
+    saved: list[str] = []
+    real_save = snapshots.save
+    monkeypatch.setattr(snapshots, "save", lambda key, *rest: saved.append(key) or real_save(key, *rest))
+    keys = []
+    for n in range(3):
+        (corpus / f"post-{n}.txt").write_text(f"Post {n}: the beta bridge was painted in week {n}.", encoding="utf-8")
+        indexing.indexer().run(corpus)
+        live.retriever.reload()  # from the loaded generation (a live change)
+        keys.append(live.retriever._snapshot_key(live.retriever.manifest))
+        time.sleep(0.3)  # the writer is idle: without the wait it would write each generation now
+    assert saved == []
+    snapshots.flush()  # as at exit: what waits is written at once
+    assert saved == keys[-1:]
+    indexing.store.close()
+    kept, reads = _answers(settings)
+    assert reads == 0 and kept
+
+
+LIVE_CHANGE_THEN_EXIT = """
+import sys
+from pathlib import Path
+from index.answer.answerer import build
+from index.settings import Settings
+from tests.fakes import HashingEmbedder
+corpus, index_dir = Path(sys.argv[1]), Path(sys.argv[2])
+components = build(Settings(_env_file=None, corpus_dir=corpus, index_dir=index_dir), embedder=HashingEmbedder())
+answerer = components.answerer()
+answerer.ask("When was reactor 2 inspected?")
+(corpus / "post.txt").write_text("The beta bridge was painted blue in May by Halvorsen.", encoding="utf-8")
+components.indexer().run(corpus)
+answerer.retriever.reload()  # a live change: its copy waits for the changes to settle
+components.store.close()
+"""
+
+
+@pytest.mark.subprocess
+def test_a_process_that_exits_after_a_live_change_keeps_its_copy_without_waiting(
+    settings: Settings, corpus: Path
+) -> None:
+    write_corpus(
+        corpus, {f"plant-{n}.txt": f"Reactor {n} of the alpha plant was inspected in week {n}." for n in range(12)}
+    )
+    indexing = build(settings, embedder=HashingEmbedder())
+    indexing.indexer().run(corpus)
+    indexing.store.close()
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-c", LIVE_CHANGE_THEN_EXIT, str(corpus), str(settings.index_dir)],
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
+    assert time.monotonic() - started < snapshots.SETTLE_SECONDS  # the exit wrote the copy at once
+    cited, reads = _answers(settings)
+    assert reads == 0  # the live change's generation was kept
+    assert any(doc_id == "post.txt" for c in cited for doc_id, _, _ in c)

@@ -213,7 +213,8 @@ class Retriever:
             snapshot = previous.updated(manifest, self._store)
             if snapshot is not None:
                 if self._store.durable:  # the next process starts from this generation without the store
-                    snapshots.save_later(self._snapshot_key(manifest), snapshot.chunks, snapshot.lexical)
+                    key = self._snapshot_key(manifest)
+                    snapshots.save_later(key, snapshot.chunks, snapshot.lexical, snapshots.SETTLE_SECONDS)
                 log.info(
                     "loaded index generation %s from %s: %d chunks (%.2f s)",
                     manifest.generation,

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -31,11 +32,17 @@ log = logging.getLogger(__name__)
 SNAPSHOT_FORMAT = 2
 # How many snapshots are kept (the most recently used): several indexes, or generations, of one machine.
 KEEP = 4
+# A generation made from the previous one (a live change) is kept once no newer one came for this long: a
+# burst of uploads or channel posts writes one copy, not one per change (1.3 GB at a million chunks, in the
+# same two cores that index the next change). At exit, or on `flush`, what waits is written at once.
+SETTLE_SECONDS = 30.0
 # Copies are written by one worker thread, after the generation is answering; the interpreter waits for it
 # at exit, so a one-shot `corpusbot ask` prints its answer first and keeps the copy for the next one.
 _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep-snapshot")
 _pending: set[Future[None]] = set()
 _pending_lock = threading.Lock()
+_changed = threading.Condition(_pending_lock)  # a newer generation was asked for, or the wait must end
+_hurry = threading.Event()  # write what waits now: the interpreter is exiting, or `flush` was called
 
 
 def snapshot_key(store: str, manifest: Manifest, stem_by_language: bool) -> str:
@@ -62,13 +69,14 @@ def _path(key: str) -> Path | None:
     return None if folder is None else folder / "snapshots" / key
 
 
-def save_later(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
+def save_later(key: str, chunks: ChunkTable, lexical: LexicalIndex, settle: float = 0.0) -> None:
     """`save`, in the writer thread: the caller answers meanwhile. Of several generations of one store asked
-    for meanwhile, only the latest is written. The memory the load and the copy used for a while is handed
-    back to the system afterwards."""
+    for meanwhile, or within `settle` seconds of each other, only the latest is written. The memory the load
+    and the copy used for a while is handed back to the system afterwards."""
     with _pending_lock:
         _latest[_store_part(key)] = key
-    future = _writer.submit(_save_and_release, key, chunks, lexical)
+        _changed.notify_all()
+    future = _writer.submit(_save_and_release, key, chunks, lexical, settle)
     with _pending_lock:
         _pending.add(future)
     future.add_done_callback(_forget)
@@ -77,8 +85,11 @@ def save_later(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
 _latest: dict[str, str] = {}  # per store (the key's first part): the generation asked for last
 
 
-def _save_and_release(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
-    with _pending_lock:
+def _save_and_release(key: str, chunks: ChunkTable, lexical: LexicalIndex, settle: float) -> None:
+    until = time.monotonic() + settle
+    with _changed:
+        while _latest.get(_store_part(key)) == key and not _hurry.is_set() and (left := until - time.monotonic()) > 0:
+            _changed.wait(left)
         if _latest.get(_store_part(key)) != key:
             return  # a newer generation of this store is on its way
     save(key, chunks, lexical)
@@ -98,10 +109,25 @@ def _forget(future: Future[None]) -> None:
 
 
 def flush() -> None:
-    """Wait until the copies asked for so far are written."""
+    """Write the copies asked for so far now (none waits for changes to settle), and wait until they are."""
     with _pending_lock:
         pending = set(_pending)
-    wait(pending)
+        _hurry.set()
+        _changed.notify_all()
+    try:
+        wait(pending)
+    finally:
+        _hurry.clear()
+
+
+def _hurry_at_exit() -> None:
+    with _pending_lock:
+        _hurry.set()
+        _changed.notify_all()
+
+
+# Before the interpreter joins the writer thread (a plain `atexit` hook would run after that join).
+getattr(threading, "_register_atexit", lambda hook: None)(_hurry_at_exit)
 
 
 def save(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
