@@ -6,7 +6,7 @@ import math
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import repeat
 
@@ -38,6 +38,17 @@ class WordEvidence:
 
     weight: float
     shares: dict[str, float]
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """A query as the lexical index scores it: its rare terms' gains over their postings, its common terms
+    (added only to chunks found otherwise), and what a chunk holding every word would score."""
+
+    rare_positions: list[np.ndarray]
+    rare_gains: list[np.ndarray]
+    common: list[tuple[str, float]]
+    best_possible: float
 
 
 @dataclass(frozen=True)
@@ -322,12 +333,15 @@ class LexicalIndex:
         chunks (over `common_df`) only add to chunks already found (by rare terms or in
         `candidates`, e.g. the dense hits), so the cost does not grow with the corpus.
         """
+        return self.best(self.terms(query), limit, candidates)
+
+    def terms(self, query: str) -> QueryTerms:
+        """What `search` makes of `query` before it knows the `candidates`: the retriever does it while the
+        vector store looks for the dense hits (on another core: the store's search lets go of the GIL)."""
         query_words = list(dict.fromkeys(content_words(query)))
+        terms = QueryTerms([], [], [], 0.0)
         if not query_words or not self.size:
-            return []
-        rare_positions: list[np.ndarray] = []
-        rare_gains: list[np.ndarray] = []
-        common: list[tuple[str, float]] = []
+            return terms
         best_possible = 0.0
         for word in query_words:
             expansions = self.expand(word)
@@ -341,18 +355,24 @@ class LexicalIndex:
             for expansion, weight in expansions:
                 positions, tf = self._postings[expansion]
                 if len(positions) > self._common_df:
-                    common.append((expansion, weight))
+                    terms.common.append((expansion, weight))
                     continue
-                rare_positions.append(positions)
-                rare_gains.append(self._gain(expansion, weight, positions, tf))
-        pool = np.concatenate([*rare_positions, np.asarray(candidates, dtype=np.int64)])
+                terms.rare_positions.append(positions)
+                terms.rare_gains.append(self._gain(expansion, weight, positions, tf))
+        return replace(terms, best_possible=best_possible)
+
+    def best(self, terms: QueryTerms, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:
+        """The best chunks for a query's `terms` (made by this index's `terms`), best first."""
+        if not terms.best_possible:
+            return []
+        pool = np.concatenate([*terms.rare_positions, np.asarray(candidates, dtype=np.int64)])
         if pool.size == 0:
             return []
         chunks, inverse = np.unique(pool, return_inverse=True)
-        rare_count = sum(len(p) for p in rare_positions)
-        gains = np.concatenate(rare_gains) if rare_gains else np.zeros(0, dtype=np.float32)
+        rare_count = sum(len(p) for p in terms.rare_positions)
+        gains = np.concatenate(terms.rare_gains) if terms.rare_gains else np.zeros(0, dtype=np.float32)
         scores = np.bincount(inverse[:rare_count], weights=gains, minlength=len(chunks)).astype(np.float64)
-        for expansion, weight in common:
+        for expansion, weight in terms.common:
             positions, tf = self._postings[expansion]
             at = np.minimum(np.searchsorted(positions, chunks), len(positions) - 1)
             present = positions[at] == chunks
@@ -363,7 +383,9 @@ class LexicalIndex:
         top = np.argpartition(-scores, min(limit, count) - 1)[: min(limit, count)]
         top = top[np.argsort(-scores[top])]
         return [
-            LexicalHit(int(chunks[i]), float(scores[i]), float(scores[i]) / best_possible) for i in top if scores[i] > 0
+            LexicalHit(int(chunks[i]), float(scores[i]), float(scores[i]) / terms.best_possible)
+            for i in top
+            if scores[i] > 0
         ]
 
     def _gain(self, term: str, weight: float, positions: np.ndarray, tf: np.ndarray) -> np.ndarray:
