@@ -225,9 +225,6 @@ class Retriever:
                     time.perf_counter() - started,
                 )
                 return snapshot
-        # The store's first touch of a collection loads its vector index into memory (5 s at a million chunks):
-        # that happens meanwhile, on the other core, while the chunks are loaded here.
-        self._dense_pool.submit(self._store.count)
         prepare_relevance(self.config.relevance)
         kept = self._kept(manifest)
         if kept is not None:
@@ -247,9 +244,12 @@ class Retriever:
     def _kept(self, manifest: Manifest) -> _Snapshot | None:
         """The generation of `manifest` as a process kept it on disk after loading it (index/search/snapshots.py),
         when the store still holds as many chunks (an orphan left by an unfinished re-index: read the store)."""
-        if not self._store.durable or self._store.count() != sum(info.chunks for info in manifest.docs.values()):
+        if not self._store.durable:
             return None
         started = time.perf_counter()
+        # The store's first touch of a collection loads its vector index into memory (5 s at a million chunks):
+        # the count that does it runs on the other core while the copy is mapped and its vocabulary read here.
+        counted = self._dense_pool.submit(self._store.count)
         kept = snapshots.load(self._snapshot_key(manifest))
         if kept is None:
             return None
@@ -261,6 +261,8 @@ class Retriever:
             stem_by_language=self.config.stem_by_language,
         )
         snapshot = _Snapshot(manifest, chunks, self.config.bridge_weight, self.config.stem_by_language, lexical)
+        if counted.result() != sum(info.chunks for info in manifest.docs.values()):
+            return None
         log.info(
             "loaded index generation %s: %d chunks, kept from an earlier load (%.2f s)",
             manifest.generation,
