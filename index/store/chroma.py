@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, suppress
 from pathlib import Path
@@ -43,6 +44,7 @@ class ChromaStore:
         self._client_factory = client_factory
         self._writer_lock = writer_lock
         self._client: Any = None
+        self._connecting = threading.Lock()
         self._handle: tuple[Any, Any] | None = None
         self._name = collection
         self.description = description
@@ -110,10 +112,14 @@ class ChromaStore:
 
     def _call(self, action: Callable[[Any], T]) -> T:
         """Run `action(client)`, turning connection failures into `StoreUnavailableError`."""
-        if self._client is None:
-            self._client = self._connect()
+        client = self._client
+        if client is None:
+            with self._connecting:  # one client per process, whichever thread asks first (retrieval uses two)
+                if self._client is None:
+                    self._client = self._connect()
+                client = self._client
         try:
-            return action(self._client)
+            return action(client)
         except CorpusbotError:
             raise
         except Exception as exc:
