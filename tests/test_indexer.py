@@ -453,3 +453,34 @@ def test_the_chroma_store_deletes_by_a_list_longer_than_sqlite_binds(settings: S
     beta = next(c.version for c in components.store.iter_chunks() if c.doc_id == "beta.txt")
     components.store.delete_where({"version": {"$in": [f"v{n}" for n in range(40_000)] + [beta]}})
     assert {c.doc_id for c in components.store.iter_chunks()} == {"alpha.txt"}
+
+
+def test_threads_asking_the_chroma_store_first_share_one_client(
+    settings: Settings, corpus: Path, fake_embedder: HashingEmbedder
+) -> None:
+    """A first load counts the store's chunks in one thread while it reads the manifest in another: one
+    embedded client must come of it (two made at once break Chroma's shared system cache)."""
+    import threading
+
+    from index.store.chroma import ChromaStore
+
+    _indexed_alpha_and_beta(settings, corpus, fake_embedder).store.close()
+    store = ChromaStore.from_settings(settings)
+    made: list[int] = []
+    connect = store._client_factory
+
+    def slow_connect() -> Any:
+        made.append(1)
+        time.sleep(0.3)  # both threads are asking meanwhile
+        return connect()
+
+    store._client_factory = slow_connect
+    counts: list[int] = []
+    threads = [threading.Thread(target=lambda: counts.append(store.count())) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    manifest = store.read_manifest()
+    for thread in threads:
+        thread.join()
+    store.close()
+    assert made == [1] and counts == [store_chunks := sum(i.chunks for i in manifest.docs.values()), store_chunks]  # type: ignore[union-attr]
