@@ -6,7 +6,7 @@ import math
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
 
@@ -42,11 +42,12 @@ class WordEvidence:
 
 @dataclass(frozen=True)
 class QueryTerms:
-    """A query as the lexical index scores it: its rare terms' gains over their postings, its common terms
-    (added only to chunks found otherwise), and what a chunk holding every word would score."""
+    """A query as the lexical index scores it: the chunks its rare terms are found in (in order) with their
+    scores (the common terms' part included), its common terms (to add to chunks found otherwise), and what
+    a chunk holding every word would score."""
 
-    rare_positions: list[np.ndarray]
-    rare_gains: list[np.ndarray]
+    chunks: np.ndarray
+    scores: np.ndarray
     common: list[tuple[str, float]]
     best_possible: float
 
@@ -339,11 +340,11 @@ class LexicalIndex:
         """What `search` makes of `query` before it knows the `candidates`: the retriever does it while the
         vector store looks for the dense hits (on another core: the store's search lets go of the GIL)."""
         query_words = list(dict.fromkeys(content_words(query)))
-        terms = QueryTerms([], [], [], 0.0)
-        if not query_words or not self.size:
-            return terms
+        rare_positions: list[np.ndarray] = []
+        rare_gains: list[np.ndarray] = []
+        common: list[tuple[str, float]] = []
         best_possible = 0.0
-        for word in query_words:
+        for word in query_words if self.size else ():
             expansions = self.expand(word)
             if not expansions and script(word) not in self._scripts:
                 continue  # a word in a script the corpus never uses (Arabic next to English) says nothing of it
@@ -355,28 +356,30 @@ class LexicalIndex:
             for expansion, weight in expansions:
                 positions, tf = self._postings[expansion]
                 if len(positions) > self._common_df:
-                    terms.common.append((expansion, weight))
+                    common.append((expansion, weight))
                     continue
-                terms.rare_positions.append(positions)
-                terms.rare_gains.append(self._gain(expansion, weight, positions, tf))
-        return replace(terms, best_possible=best_possible)
+                rare_positions.append(positions)
+                rare_gains.append(self._gain(expansion, weight, positions, tf))
+        pool = np.concatenate(rare_positions) if rare_positions else np.zeros(0, dtype=np.int64)
+        chunks, inverse = np.unique(pool, return_inverse=True)
+        gains = np.concatenate(rare_gains) if rare_gains else np.zeros(0, dtype=np.float32)
+        scores = np.bincount(inverse, weights=gains, minlength=len(chunks)).astype(np.float64)
+        return QueryTerms(chunks, self._with_common(common, chunks, scores), common, best_possible)
 
     def best(self, terms: QueryTerms, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:
-        """The best chunks for a query's `terms` (made by this index's `terms`), best first."""
+        """The best chunks for a query's `terms` (made by this index's `terms`), with the `candidates` scored
+        too (by the common terms: a chunk no rare term is found in has nothing else), best first."""
         if not terms.best_possible:
             return []
-        pool = np.concatenate([*terms.rare_positions, np.asarray(candidates, dtype=np.int64)])
-        if pool.size == 0:
-            return []
-        chunks, inverse = np.unique(pool, return_inverse=True)
-        rare_count = sum(len(p) for p in terms.rare_positions)
-        gains = np.concatenate(terms.rare_gains) if terms.rare_gains else np.zeros(0, dtype=np.float32)
-        scores = np.bincount(inverse[:rare_count], weights=gains, minlength=len(chunks)).astype(np.float64)
-        for expansion, weight in terms.common:
-            positions, tf = self._postings[expansion]
-            at = np.minimum(np.searchsorted(positions, chunks), len(positions) - 1)
-            present = positions[at] == chunks
-            scores += np.where(present, self._gain(expansion, weight, chunks, tf[at]), 0.0)
+        chunks, scores = terms.chunks, terms.scores
+        wanted = np.unique(np.asarray(candidates, dtype=np.int64))
+        at = np.searchsorted(chunks, wanted)  # a search in the chunks found, not a set operation over them
+        found = at < len(chunks)
+        found[found] = chunks[at[found]] == wanted[found]
+        extra, at = wanted[~found], at[~found]
+        if extra.size:  # in their place among the others: ties fall as if all had been scored together
+            extra_scores = self._with_common(terms.common, extra, np.zeros(len(extra), dtype=np.float64))
+            chunks, scores = np.insert(chunks, at, extra), np.insert(scores, at, extra_scores)
         count = int(np.count_nonzero(scores))
         if count == 0:
             return []
@@ -387,6 +390,15 @@ class LexicalIndex:
             for i in top
             if scores[i] > 0
         ]
+
+    def _with_common(self, common: list[tuple[str, float]], chunks: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """`scores` of `chunks` (in order) with each common term's part added where a chunk holds it."""
+        for expansion, weight in common:
+            positions, tf = self._postings[expansion]
+            at = np.minimum(np.searchsorted(positions, chunks), len(positions) - 1)
+            present = positions[at] == chunks
+            scores += np.where(present, self._gain(expansion, weight, chunks, tf[at]), 0.0)
+        return scores
 
     def _gain(self, term: str, weight: float, positions: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """BM25 contribution of `term` to the chunks at `positions`, which contain it `tf` times."""
