@@ -45,6 +45,21 @@ def test_words_in_a_script_the_corpus_never_uses_do_not_count_against_a_question
     assert missing[0].coverage < plain[0].coverage
 
 
+def test_dense_candidates_are_scored_by_the_common_words_they_hold() -> None:
+    """Words found in very many chunks only add to chunks found otherwise (by a rare word, or the dense
+    search's candidates): a candidate holding a common word of the question scores by it; one holding none
+    does not appear; the chunks found by the rare word score the same with or without candidates."""
+    texts = [f"The river flows past farm number {n}." for n in range(300)]  # "river": in more than 256 chunks
+    texts += ["The river bridge was painted green.", "A bridge of stone stands alone.", "Mountains rise far away."]
+    index = LexicalIndex(texts)
+    alone = {hit.position: hit.score for hit in index.search("river bridge", 10)}
+    assert set(alone) == {300, 301}
+    with_candidates = {hit.position: hit.score for hit in index.search("river bridge", 10, [5, 302, 300])}
+    assert set(with_candidates) == {300, 301, 5}
+    assert with_candidates[300] == alone[300] and with_candidates[301] == alone[301]
+    assert 0 < with_candidates[5] < with_candidates[300]
+
+
 def test_question_types() -> None:
     assert expected_answer("When does the deployment start?") is Expect.DATE
     assert expected_answer("Quand commence le déploiement ?") is Expect.DATE
