@@ -298,10 +298,10 @@ class LiveCorpus:
 
     def _corpus_paths(self, changed: Iterable[str]) -> set[str] | None:
         """The corpus paths of a watcher's events; None (look at everything) if one is not in the folder."""
-        paths = set()
+        paths, folder = set(), self.corpus_dir.absolute()
         for path in changed:
             try:
-                relative = Path(path).relative_to(self.corpus_dir.absolute())
+                relative = Path(path).relative_to(folder)
             except ValueError:
                 try:  # the folder as the watcher names it resolved (the entry itself is not followed)
                     relative = (Path(path).parent.resolve() / Path(path).name).relative_to(self._root)

@@ -168,8 +168,7 @@ class Indexer:
         previous = self._store.read_manifest()
         check_model(previous, self._embedder)
         centring = self._centring(previous)
-        folder = corpus_dir.resolve()
-        paths = None if only is None or rebuild or previous is None or folder not in self._links else set(only)
+        paths = None if rebuild or previous is None else only
         scan = self._scan(corpus_dir, previous.docs if previous else {}, centring is not None, paths)
         plan = self._plan(scan, previous)
         references = self._references(centring) if plan.scan.changed else None
@@ -352,19 +351,21 @@ class Indexer:
         return similarity_background(references, self._store.vectors(picked))
 
     def _scan(
-        self, corpus_dir: Path, old_docs: dict[str, DocumentInfo], centred: bool, paths: set[str] | None = None
+        self, corpus_dir: Path, old_docs: dict[str, DocumentInfo], centred: bool, paths: Iterable[str] | None = None
     ) -> _Scan:
         """Hash every file (one read before, unchanged in size and time, keeps its hash: index.ingest.file_hashes);
-        parse only those whose content or chunking differs from the manifest's. With `paths`, only the files
-        of those paths and the corpus's links are looked at; the other documents stay as they were."""
+        parse only those whose content or chunking differs from the manifest's. With `paths`, once this indexer
+        has scanned the folder whole, only the files of those paths and the corpus's links are looked at; the
+        other documents stay as they were."""
         scan = _Scan()
         hashes = self._file_hashes(corpus_dir)
         folder = corpus_dir.resolve()
-        links = self._links.get(folder, set())
-        in_scope = _scope(paths | links) if paths is not None else None
+        links = self._links.get(folder)
+        looked_at = None if paths is None or links is None else {*paths, *links}
+        in_scope = None if looked_at is None else _scope(looked_at)
         listed: set[str] = set()
         found_links: set[str] = set()
-        for entry in iter_corpus_files(corpus_dir, None if paths is None else paths | links):
+        for entry in iter_corpus_files(corpus_dir, looked_at):
             doc_id = entry.doc_id
             listed.add(doc_id)
             if entry.link:
@@ -401,7 +402,7 @@ class Indexer:
             for doc_id, info in old_docs.items():  # not looked at: as they were
                 if doc_id not in listed and not in_scope(doc_id):
                     scan.versions[doc_id] = info.version
-            self._links[folder] = {link for link in links if not in_scope(link)} | found_links
+            self._links[folder] = {link for link in links or () if not in_scope(link)} | found_links
         hashes.keep(listed, in_scope)  # a file gone is forgotten
         return scan
 

@@ -362,7 +362,7 @@ class Retriever:
         manifest = snapshot.manifest
         language = detect_language(question)
         # The question's encoding and the vector store's search run on another core while the lexical index
-        # looks up the question's terms (both let go of the GIL; at a million chunks the search is ~0.1 s).
+        # scores the question's terms (both let go of the GIL; at a million chunks the search is ~0.1 s).
         dense_search = self._dense_pool.submit(self._dense_hits, question, language, snapshot.centring)
         terms = snapshot.lexical.terms(question)
         dense_hits = dense_search.result()

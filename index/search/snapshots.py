@@ -114,22 +114,22 @@ def flush() -> None:
     """Write the copies asked for so far now (none waits for changes to settle), and wait until they are."""
     with _pending_lock:
         pending = set(_pending)
-        _hurry.set()
-        _changed.notify_all()
+    _hurry_now()
     try:
         wait(pending)
     finally:
         _hurry.clear()
 
 
-def _hurry_at_exit() -> None:
+def _hurry_now() -> None:
+    """Copies waiting for changes to settle are written at once."""
     with _pending_lock:
         _hurry.set()
         _changed.notify_all()
 
 
-# Before the interpreter joins the writer thread (a plain `atexit` hook would run after that join).
-getattr(threading, "_register_atexit", lambda hook: None)(_hurry_at_exit)
+# At exit, before the interpreter joins the writer thread (a plain `atexit` hook would run after that join).
+getattr(threading, "_register_atexit", lambda hook: None)(_hurry_now)
 
 
 def save(key: str, chunks: ChunkTable, lexical: LexicalIndex) -> None:
