@@ -253,6 +253,23 @@ def test_a_sentence_that_only_restates_the_question_does_not_stand_alone_as_the_
     assert answer.answered and "Salorges" in answer.text
 
 
+def test_the_sentence_after_the_one_naming_what_is_asked_about_answers_with_it(corpus: Path) -> None:
+    """The answer refers back ("His story…") to the sentence that names Carlos Hurd, and holds only an everyday
+    word of the question; the sentence after it, as weak, stays out."""
+    embedder = HashingEmbedder()
+    docs = {
+        "titanic": "The first press reports of the sinking came out in New York on the evening of 18 April. The "
+        "luckiest reporter was Carlos Hurd, who had sailed on the Carpathia. His story reached his newsroom and "
+        "appeared in the Evening World. Many reporters waited on the quays.",
+        # the question's everyday words are common in the corpus: its names are what it is about
+        **{f"press-{n}": f"Reporter {n} wrote a story that the newspaper printed on page {n}." for n in range(6)},
+    }
+    store = _index(corpus, docs, embedder)
+    answer = _answerer(embedder, store, top_k=1).ask("Which newspaper printed the story of the reporter Carlos Hurd?")
+    assert answer.answered and answer.citations[0].doc_id == "titanic.txt"
+    assert "Evening World" in answer.text and "quays" not in answer.text
+
+
 @pytest.mark.parametrize("top_k", [1, 3, 8])
 def test_top_k_gives_that_many_citations(corpus: Path, top_k: int) -> None:
     embedder = HashingEmbedder()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
+from itertools import pairwise
 
 from index.models import Answer, Passage
 from index.search.lexical import WordEvidence
 from index.search.relevance import weighted_overlap
 from index.sentences import split_sentences
 from index.text import content_words, fold, spellings, stemming_of, terms, words
-from index.tuning import EXTRA_SENTENCE_SHARE, NEW_TERMS_FULL_CREDIT, SENTENCE_WEIGHTS
+from index.tuning import EXTRA_SENTENCE_SHARE, NEW_TERMS_FULL_CREDIT, PREVIOUS_FOCUS_CARRY, SENTENCE_WEIGHTS
 
 
 class Expect(Enum):
@@ -247,6 +248,15 @@ def _with_topic(question_words: set[str], topic_words: set[str], own: float, top
     return (2 * len(question_words) * own + len(topic_words) * topical) / (2 * len(question_words) + len(topic_words))
 
 
+def with_previous_focus(sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The sentences of one passage, each scored with a share (PREVIOUS_FOCUS_CARRY) of the focus of the sentence
+    before it: the sentence after the one that names what the question asks about often answers it ("Son
+    récit … est publié dans l'Evening World" after the one naming Carlos Hurd)."""
+    ordered = sorted(sentences, key=lambda s: s.start)
+    carried = [replace(s, score=s.score + PREVIOUS_FOCUS_CARRY * before.focus) for before, s in pairwise(ordered)]
+    return ordered[:1] + carried
+
+
 def build_answer(
     question: str,
     passages: Sequence[Passage],
@@ -259,7 +269,7 @@ def build_answer(
     if not passages:
         return Answer(question=question, answered=False)
     citations = tuple(p.cite(i + first_number) for i, p in enumerate(passages))
-    in_best = sorted((s for s in sentences if s.passage == 0), key=lambda s: s.score, reverse=True)
+    in_best = sorted(with_previous_focus([s for s in sentences if s.passage == 0]), key=lambda s: s.score, reverse=True)
     if not in_best:
         return Answer(question=question, answered=True, sentences=(passages[0].text,), citations=citations)
     chosen = [in_best[0]]
