@@ -75,6 +75,15 @@ def test_question_types() -> None:
     assert expected_answer("Où les deux présidents se sont-ils rencontrés ?") is Expect.PLACE
     assert expected_answer("The deployment will start?") is Expect.DATE
     assert expected_answer("What did Putin say about the plan?") is Expect.QUOTE
+    # A share or a rank is a number; a question asking what something is called asks for a proper name.
+    assert expected_answer("What percent of Armenia speaks Russian?") is Expect.NUMBER
+    assert expected_answer("À quel rang l'aéroport figure-t-il ?") is Expect.NUMBER
+    assert expected_answer("Comment s'appelle la capitale des Samoa ?") is Expect.NAME
+    assert expected_answer("What do Samoans call the day of the demonstration?") is Expect.NAME
+    # The kind of thing asked about, also after an adjective in English: a club or a company has a name.
+    assert expected_answer("Which Italian club has won more titles than Inter?") is Expect.NAME
+    assert expected_answer("Quelle entreprise détient 40 % d'OTE ?") is Expect.NAME
+    assert expected_answer("Which Japanese executive is paid more than Satoru Iwata?") is Expect.PERSON
     assert type_match(Expect.DATE, "Les installations seront prêtes les 7 et 8 juillet.") == 1.0
     assert type_match(Expect.NUMBER, "Ils ont abattu quatre des six missiles.") == 1.0
     assert type_match(Expect.DATE, "Il pleut beaucoup.") == 0.0
@@ -91,7 +100,8 @@ def test_a_which_question_asks_for_the_kind_of_thing_it_names() -> None:
     assert expected_answer("Quel âge avait-il ?") is Expect.NUMBER
     assert expected_answer("What is the population of Lyon?") is Expect.NUMBER
     assert expected_answer("Quelle est l'année de sa mort ?") is Expect.DATE
-    assert expected_answer("Quel navire remplace le Naronic ?") is Expect.ANY
+    assert expected_answer("Quel navire remplace le Naronic ?") is Expect.NAME  # le Cevic: ships have names
+    assert expected_answer("Quel type de campagne a contribué à la route de la soie ?") is Expect.ANY
     assert expected_answer("Quel est le nom de la coentreprise de Shell et Cosan ?") is Expect.NAME
     assert type_match(Expect.NAME, "Shell et Cosan forment une coentreprise.", frozenset({"shell", "cosan"})) == 0.0
     assert type_match(Expect.NAME, "Shell et Cosan forment Raízen.", frozenset({"shell", "cosan"})) == 1.0

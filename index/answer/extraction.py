@@ -35,7 +35,13 @@ _QUOTE_QUESTION = re.compile(
 # The words that ask for a kind of thing, in English and French (accents folded). The one that comes first
 # in the question is what it asks for: "Who will start the talks?" asks for a person, not a date.
 _ASKS_FOR: tuple[tuple[Expect, re.Pattern[str]], ...] = (
-    (Expect.NUMBER, re.compile(r"\b(how (many|much)|combien|quel nombre|what number|what percentage)\b")),
+    (
+        Expect.NUMBER,
+        re.compile(
+            r"\b(how (many|much)|combien|quel nombre|what (number|percentage|percent|share|proportion|rank)|"
+            r"(a )?quel(le)? (rang|proportion|part)|which rank)\b"
+        ),
+    ),
     (
         Expect.DATE,
         re.compile(
@@ -53,12 +59,17 @@ _ASKS_FOR: tuple[tuple[Expect, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# "Comment s'appelle…", "What is it called?", "What do Samoans call…", "Quel nom donnait-on…": a proper name.
+_ASKS_FOR_A_NAME = re.compile(
+    r"\b(comment (s'appel\w*|appel\w+|nomm\w+)|quel nom|what (name|\w+ (is|was|are|were) (it |they )?called)|"
+    r"what (do|did|does) [\w' ]{1,40} call\b|how (is|was|are|were) [\w' ]{1,40} called)"
+)
 # "Which/what (is the) X…", "Quel(le) (est le nom du) X…": the question asks for an X; the kind of thing X is
 # says what kind of answer is wanted ("Quel est le nom du créateur…" asks for a person).
 _SUBJECT = re.compile(
     r"\b(?:quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s|which|what)\s+"
     r"(?:(?:est|sont|etait|etaient|fut|furent|is|was|are|were)\s+)?(?:(?:le|la|les|un|une|the|a|an)\s+|l'\s*)?"
-    r"((?:nom|name|prenom)\s+(?:(?:de|du|des|of)\s+|d'\s*)(?:(?:la|les|the|a|an)\s+|l'\s*)?)?(\w+)"
+    r"((?:nom|name|prenom)\s+(?:(?:de|du|des|of)\s+|d'\s*)(?:(?:la|les|the|a|an)\s+|l'\s*)?)?(\w+)(?:\s+(\w+))?"
 )
 _SUBJECT_KINDS = {
     Expect.PERSON: """personne personnes homme femme auteur autrice ecrivain createur createurs fondateur fondatrice
@@ -68,7 +79,12 @@ _SUBJECT_KINDS = {
         pere mere fils fille frere soeur epouse mari successeur predecesseur person people man woman author
         writer creator founder king queen emperor empress pope bishop player coach driver singer actor actress
         artist painter composer architect minister leader inventor scientist philosopher poet musician director
-        winner hero heroine father mother son daughter brother sister wife husband successor predecessor""",
+        winner hero heroine father mother son daughter brother sister wife husband successor predecessor
+        pdg journaliste soldat officier explorateur navigateur prince princesse duc amiral capitaine commandant
+        professeur dieu deesse executive journalist reporter soldier officer explorer navigator princess duke
+        admiral captain commander professor god goddess""",
+    Expect.NAME: """entreprise compagnie firme marque club equipe chaine journal roman film livre album chanson navire
+        company firm brand club team chain newspaper novel film movie book album song ship""",
     Expect.PLACE: """ville villes pays region province lieu endroit ile iles continent fleuve riviere lac montagne
         departement commune etat capitale quartier village city cities country countries place town island
         islands river lake mountain state capital""",
@@ -124,11 +140,14 @@ def expected_answer(question: str) -> Expect:
     # (position, precedence at one position, kind): "quelle année" is a date, "quel navire" anything.
     found = [(hit.start(), 0, expect) for expect, pattern in _ASKS_FOR if (hit := pattern.search(folded))]
     if subject := _SUBJECT.search(folded):
-        kind = _SUBJECT_KIND.get(subject.group(2))
+        # "which Italian club": English puts an adjective before the noun that says the kind
+        kind = _SUBJECT_KIND.get(subject.group(2)) or _SUBJECT_KIND.get(subject.group(3) or "")
         if kind is None and subject.group(1):  # "the name of the joint venture": a proper name
             kind = Expect.NAME
         if kind is not None:
             found.append((subject.start(), 1, kind))
+    if named := _ASKS_FOR_A_NAME.search(folded):
+        found.append((named.start(), 0, Expect.NAME))
     if untyped := _ANY_QUESTION.search(folded):
         found.append((untyped.start(), 2, Expect.ANY))
     if found:
