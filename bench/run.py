@@ -180,11 +180,18 @@ def _memory_now_mb(pid: int) -> dict[str, int]:
 
 
 async def bench_serve(
-    size: int, model: str, rounds: int = 5, users: int = 20, dirs: tuple[Path, Path] | None = None
+    size: int,
+    model: str,
+    rounds: int = 5,
+    users: int = 20,
+    dirs: tuple[Path, Path] | None = None,
+    chroma: subprocess.Popen[bytes] | None = None,
+    chroma_address: str = "",
 ) -> dict[str, Any]:
     """`corpusbot serve` in its own process against the fake Bot API (in this one): time to first
     answer, reply times with `users` asking at once (after a warm-up round), peak RSS. `dirs`: another
-    corpus and index than the bench's own of `size` chunks."""
+    corpus and index than the bench's own of `size` chunks; `chroma_address` (host:port): the Chroma server
+    that holds the index (`chroma`: its process, whose memory is reported too)."""
     from devtools import fake_telegram as tg
 
     api = tg.FakeBotAPI(TOKEN)
@@ -199,6 +206,8 @@ async def bench_serve(
         "RATE_LIMIT_PER_MINUTE": "0",
         "EMBEDDING_MODEL": model,
     }
+    if chroma_address:
+        env.update(CHROMA_HOST=chroma_address.split(":")[0], CHROMA_PORT=chroma_address.split(":")[1])
     asked = questions(users * (rounds + 1), seed=11)
     reply_ms: list[float] = []
     started = time.perf_counter()
@@ -225,6 +234,7 @@ async def bench_serve(
             await asyncio.sleep(0.2)
         rss = _peak_rss_mb(process.pid)
         memory_now = _memory_now_mb(process.pid)
+        server = {"peak_rss_mb": round(_peak_rss_mb(chroma.pid)), **_memory_now_mb(chroma.pid)} if chroma else None
     finally:
         process.terminate()
         await process.wait()
@@ -239,15 +249,18 @@ async def bench_serve(
         "bot_reply_p50_ms": round(percentile(reply_ms, 0.5), 1),
         "bot_reply_p95_ms": round(percentile(reply_ms, 0.95), 1),
         "bot_reply_max_ms": round(max(reply_ms), 1),
+        **({"chroma_server": server} if server else {}),
     }
 
 
-def start_chroma_server(port: int) -> subprocess.Popen[bytes] | None:
+def start_chroma_server(port: int, data: Path | None = None) -> subprocess.Popen[bytes] | None:
+    """`chroma run` on `data` (default: a new empty folder of the bench's own), once it answers."""
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     if not Path(chroma).exists():
         return None
-    data = WORK / "chroma-server"
-    shutil.rmtree(data, ignore_errors=True)
+    if data is None:
+        data = WORK / "chroma-server"
+        shutil.rmtree(data, ignore_errors=True)
     process = subprocess.Popen(
         [chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -256,7 +269,7 @@ def start_chroma_server(port: int) -> subprocess.Popen[bytes] | None:
     )
     import urllib.request
 
-    for _ in range(100):
+    for _ in range(1500):  # a large index takes a while to open
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
             return process
@@ -279,9 +292,23 @@ def main() -> None:
     parser.add_argument(
         "--serve-dirs", type=Path, nargs=2, metavar=("CORPUS", "INDEX"), help="only `serve`, on this corpus and index"
     )
+    parser.add_argument(
+        "--serve-server", action="store_true", help="with --serve-dirs: the index's Chroma folder served by chroma run"
+    )
     args = parser.parse_args()
     if args.serve_dirs:
-        print(json.dumps(asyncio.run(bench_serve(0, args.model, rounds=3, dirs=args.serve_dirs))), flush=True)
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        chroma = start_chroma_server(18766, args.serve_dirs[1] / "chroma") if args.serve_server else None
+        if args.serve_server and chroma is None:
+            raise SystemExit("`chroma run` did not start")
+        try:
+            address = "127.0.0.1:18766" if chroma else ""
+            served = bench_serve(0, args.model, rounds=3, dirs=args.serve_dirs, chroma=chroma, chroma_address=address)
+            print(json.dumps(asyncio.run(served)), flush=True)
+        finally:
+            if chroma is not None:
+                chroma.terminate()
+                chroma.wait()
         return
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     WORK.mkdir(parents=True, exist_ok=True)
