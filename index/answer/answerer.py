@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from index.answer.conversation import Reading, Turn, follow_up_context, read
 from index.answer.extraction import build_answer, score_sentences
-from index.embedding import Embedder, load_embedder
+from index.embedding import Embedder, for_live_changes, load_embedder
 from index.ingest.indexer import Indexer
 from index.ingest.ocr import Ocr, PageProgress
 from index.live import LiveCorpus
@@ -157,11 +157,13 @@ class Components:
     embedder: Embedder
     store: VectorStore
 
-    def indexer(self, ocr_progress: PageProgress | None = None) -> Indexer:
+    def indexer(self, ocr_progress: PageProgress | None = None, live: bool = False) -> Indexer:
+        """An indexer of the corpus; `live`: of the changes a serving process indexes itself (a bundled model's
+        engine then embeds them without sentence-transformers: index.embedding.EnginePassages)."""
         s = self.settings
         ocr = Ocr(s.ocr_cache_dir, s.ocr_languages, ocr_progress) if s.ocr else None
         return Indexer(
-            self.embedder,
+            for_live_changes(self.embedder) if live else self.embedder,
             self.store,
             s.chunk_size,
             s.chunk_overlap,
@@ -198,7 +200,7 @@ class Components:
         """The corpus folder kept in step with the index `answerer` answers from, while it answers."""
         s = self.settings
         journal = UploadJournal(s.index_dir / "uploads-in-flight.json")
-        return LiveCorpus(self.indexer(), answerer.retriever, s.corpus_dir, s.max_file_bytes, journal)
+        return LiveCorpus(self.indexer(live=True), answerer.retriever, s.corpus_dir, s.max_file_bytes, journal)
 
 
 def build(settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None) -> Components:
