@@ -137,7 +137,7 @@ def expected_answer(question: str) -> Expect:
     folded = fold(question)
     if _QUOTE_QUESTION.search(folded):
         return Expect.QUOTE
-    # (position, precedence at one position, kind): "quelle année" is a date, "quel navire" anything.
+    # (position, precedence at one position, kind): "quelle année" is a date, "quel type" anything.
     found = [(hit.start(), 0, expect) for expect, pattern in _ASKS_FOR if (hit := pattern.search(folded))]
     if subject := _SUBJECT.search(folded):
         # "which Italian club": English puts an adjective before the noun that says the kind
