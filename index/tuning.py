@@ -23,6 +23,13 @@ SEARCH_EF = 400
 # File events are gathered this long before a re-index (a copy in progress, a burst of files: one refresh).
 WATCH_DEBOUNCE_MS = 400
 
+# --- Search ------------------------------------------------------------------------------------------
+# The lexical side scores a question's terms while the question is encoded only where this many cores are
+# free to the process: the engine spreads each encoding over two threads, and on two cores the overlap slowed
+# the encoding by as much as it saved (mixed dev index, English questions on the French documents, ask p50 /
+# p95 ms: 21.5-23.7 / 31.3-34.8 overlapped, 20.4-21.0 / 29.1-30.0 the terms first; docs/performance.md).
+OVERLAP_MIN_CORES = 3
+
 # --- Search: lexical side ---------------------------------------------------------------------------
 # A new generation is loaded from the previous one (only the chunks of changed documents read and stemmed)
 # unless its changed documents hold more than this share of the chunks: then reading everything is as cheap.

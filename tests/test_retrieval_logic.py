@@ -310,6 +310,20 @@ def test_a_process_told_another_is_indexing_looks_for_its_generation_at_every_qu
     assert not bot.ask(lighthouse).answered  # ...but the awaited one came: back to the interval
 
 
+@pytest.mark.parametrize("overlap", [True, False])
+def test_the_terms_scored_while_the_question_is_encoded_or_before_give_the_same_passages(
+    corpus: Path, overlap: bool
+) -> None:
+    embedder = HashingEmbedder()
+    store = _index(corpus, DOCS, embedder)
+    questions = ["How fast does the zebra run?", "Quand la pluie tombe-t-elle ?", "What does the timetable list?"]
+    one, other = Retriever(embedder, store, overlap=overlap), Retriever(embedder, store, overlap=not overlap)
+    for question in questions:
+        first, second = one.retrieve(question, 5, threshold=False), other.retrieve(question, 5, threshold=False)
+        assert first.passages and first.passages == second.passages
+        assert first.decision == second.decision
+
+
 def test_memory_store_filters_like_chroma() -> None:
     store = MemoryStore()
     vectors = np.eye(3, dtype=np.float32)

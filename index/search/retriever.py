@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -33,7 +34,14 @@ from index.search.relevance import prepare as prepare_relevance
 from index.store.manifest import CHUNKER_VERSION, Manifest, check_model
 from index.store.protocol import StoredChunk, VectorStore
 from index.text import with_title
-from index.tuning import FOCUS_CANDIDATES, INCREMENTAL_SHARE, NAME_RATIO, RelevanceRule, RetrievalConfig
+from index.tuning import (
+    FOCUS_CANDIDATES,
+    INCREMENTAL_SHARE,
+    NAME_RATIO,
+    OVERLAP_MIN_CORES,
+    RelevanceRule,
+    RetrievalConfig,
+)
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +176,10 @@ class _Snapshot:
 class Retriever:
     """Finds the passages that answer a question; collaborators are passed in."""
 
-    def __init__(self, embedder: Embedder, store: VectorStore, config: RetrievalConfig | None = None) -> None:
+    def __init__(
+        self, embedder: Embedder, store: VectorStore, config: RetrievalConfig | None = None, overlap: bool | None = None
+    ) -> None:
+        """`overlap`: score the question's terms while it is encoded (None: where the cores allow it)."""
         self._embedder = embedder
         self._store = store
         self.config = config or RetrievalConfig()
@@ -177,6 +188,7 @@ class Retriever:
         # As many as the questions answered at once (threads start when needed): with two, 20 users asking at
         # once at a million chunks waited for each other's vector searches (reply p50 1.15 -> 1.47 s).
         self._dense_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="dense-search")
+        self._overlap = usable_cores() >= OVERLAP_MIN_CORES if overlap is None else overlap
         self._expecting_until = 0.0  # until then, every question looks for a newer generation
 
     @property
@@ -362,9 +374,12 @@ class Retriever:
         manifest = snapshot.manifest
         language = detect_language(question)
         # The question's encoding and the vector store's search run on another core while the lexical index
-        # scores the question's terms (both let go of the GIL; at a million chunks the search is ~0.1 s).
+        # scores the question's terms (both let go of the GIL; at a million chunks the search is ~0.1 s),
+        # where a core is left beside the engine's (OVERLAP_MIN_CORES); else the terms come first.
+        terms = None if self._overlap else snapshot.lexical.terms(question)
         dense_search = self._dense_pool.submit(self._dense_hits, question, language, snapshot.centring)
-        terms = snapshot.lexical.terms(question)
+        if terms is None:
+            terms = snapshot.lexical.terms(question)
         dense_hits = dense_search.result()
         # Chunks not in the snapshot (an unfinished re-index, or one newer than our manifest) are skipped.
         positions: dict[str, int] = {}  # where each candidate stands in the snapshot
@@ -491,6 +506,11 @@ class Retriever:
         if not (derived and rule.unfocused_penalty):
             return _Decision(scores[0][0], grounded)
         return _Decision(_focused(question, scores, snapshot.lexical, rule, named), grounded)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def bar_across_languages(manifest: Manifest, rule: RelevanceRule) -> float:
