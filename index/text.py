@@ -132,6 +132,13 @@ def terms(text: str, language: str = "fr") -> list[str]:
     return [term(w, language) for w in content_words(text)]
 
 
+@lru_cache(maxsize=4096)
+def term_set(text: str, language: str = "fr") -> frozenset[str]:
+    """`terms` of `text` as a set, kept for the last texts asked: the relevance decision reads a passage's
+    sentences, and answer extraction reads them again."""
+    return frozenset(terms(text, language))
+
+
 def spellings(word: str, languages: tuple[str, ...] = STEMMED) -> tuple[str, ...]:
     """The index terms a folded word of a question may stand for, in a text of each of `languages`."""
     return tuple(dict.fromkeys(term(word, language) for language in languages))

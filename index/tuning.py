@@ -24,10 +24,12 @@ SEARCH_EF = 400
 WATCH_DEBOUNCE_MS = 400
 
 # --- Search ------------------------------------------------------------------------------------------
-# The lexical side scores a question's terms while the question is encoded only where this many cores are
-# free to the process: the engine spreads each encoding over two threads, and on two cores the overlap slowed
-# the encoding by as much as it saved (mixed dev index, English questions on the French documents, ask p50 /
-# p95 ms: 21.5-23.7 / 31.3-34.8 overlapped, 20.4-21.0 / 29.1-30.0 the terms first; docs/performance.md).
+# The lexical side scores a question's terms while the question is encoded (on a thread of the retriever's)
+# only where this many cores are free to the process: the engine spreads each encoding over two threads, and
+# on two cores the overlap slowed the encoding by as much as it saved, and the hop to another thread cost
+# more at the tail (mixed dev index, English questions on the French documents, ask p50 / p95 ms:
+# overlapped 22.9-25.1 / 31.9-40.6; terms first, encoded on that thread 21.6-24.4 / 32.7-39.3, or in the
+# asking thread 22.2-22.9 / 31.7-34.0 against 23.5-24.9 / 37.0-39.9 in the same runs; docs/performance.md).
 OVERLAP_MIN_CORES = 3
 
 # --- Search: lexical side ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, replace
 from enum import Enum
 from itertools import pairwise
@@ -12,7 +12,7 @@ from index.models import Answer, Passage
 from index.search.lexical import WordEvidence
 from index.search.relevance import weighted_overlap
 from index.sentences import split_sentences
-from index.text import content_words, fold, spellings, stemming_of, terms, words
+from index.text import content_words, fold, spellings, stemming_of, term_set, terms, words
 from index.tuning import EXTRA_SENTENCE_SHARE, NEW_TERMS_FULL_CREDIT, PREVIOUS_FOCUS_CARRY, SENTENCE_WEIGHTS
 
 
@@ -198,7 +198,7 @@ class ScoredSentence:
 
 
 def lexical_overlap(
-    question_words: set[str], present: set[str], expand: Callable[[str], Sequence[tuple[str, float]]]
+    question_words: set[str], present: Set[str], expand: Callable[[str], Sequence[tuple[str, float]]]
 ) -> float:
     """Share of the question's content words (or their fuzzy spellings, or translations) among a sentence's
     terms (`present`, stemmed as the index stems its document's language)."""
@@ -211,7 +211,7 @@ def lexical_overlap(
     return hits / len(question_words)
 
 
-def beyond_the_question(asked: set[str], present: set[str]) -> float:
+def beyond_the_question(asked: Set[str], present: Set[str]) -> float:
     """How much a sentence (its terms: `present`) says beyond the question's own terms (`asked`, stemmed
     alike): 0 for one that only restates it, 1 from NEW_TERMS_FULL_CREDIT terms of its own."""
     return min(1.0, len(present - asked) / NEW_TERMS_FULL_CREDIT)
@@ -240,7 +240,7 @@ def score_sentences(
     asked_terms: dict[str, set[str]] = {}  # the question's terms (and its topic's), per stemming
     for number, text, start, end in spans:
         stemming = stemming_of(passages[number].lang)
-        present = set(terms(text, stemming))
+        present = term_set(text, stemming)
         if stemming not in asked_terms:
             asked_terms[stemming] = set(terms(f"{question} {topic}", stemming))
         overlap = lexical_overlap(question_words, present, expand)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -17,7 +17,7 @@ from index.disk_cache import cached_json
 from index.models import Passage
 from index.search.lexical import LexicalIndex, WordEvidence
 from index.sentences import split_sentences
-from index.text import STOPWORDS, content_words, fold, stemming_of, terms, words
+from index.text import STOPWORDS, content_words, fold, stemming_of, term_set, words
 from index.tuning import COGNATE_RATIO, COMMON_WORD_ZIPF, NAME_RATIO, RelevanceRule
 
 # A word written with a capital letter that does not start the question (or a sentence in it).
@@ -165,13 +165,13 @@ def written_as_names(names: Sequence[str], text: str) -> bool:
     """Whether each of `names` (folded) stands in `text` as a word with a capital letter, in a spelling that
     starts alike ("Mogadishu" for "mogadiscio"): a name there, not an everyday word ("trimmer", "nightingales"
     for a question about Sarah Trimmer or a ship called Nightingale)."""
-    written = {fold(word) for word in _WORD.findall(text) if any(ch.isupper() for ch in word)}
+    written = {fold(word) for word in set(_WORD.findall(text)) if word.lower() != word}
     return all(
         any(word[:3] == name[:3] and fuzz.ratio(word, name) >= COGNATE_RATIO for word in written) for name in names
     )
 
 
-def weighted_overlap(question_words: set[str], present: set[str], evidence: Callable[[str], WordEvidence]) -> float:
+def weighted_overlap(question_words: Set[str], present: Set[str], evidence: Callable[[str], WordEvidence]) -> float:
     """The share of the question's words, each weighed by its rarity in the corpus, that a sentence's terms
     (`present`, stemmed as the index stems its document's language) hold in some form (`evidence`): a
     sentence with the question's rare words, not only its everyday ones."""
@@ -193,7 +193,7 @@ def passage_focus(question: str, passage: Passage, lexical: LexicalIndex) -> flo
     stemming = stemming_of(passage.lang)
     return max(
         (
-            weighted_overlap(asked, set(terms(passage.text[start:end], stemming)), lexical.evidence)
+            weighted_overlap(asked, term_set(passage.text[start:end], stemming), lexical.evidence)
             for start, end in split_sentences(passage.text)
         ),
         default=0.0,
