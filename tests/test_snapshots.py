@@ -16,6 +16,7 @@ from index.answer.answerer import build
 from index.disk_cache import cache_folder
 from index.search import snapshots
 from index.settings import Settings
+from index.store.chroma import ChromaStore
 from tests.conftest import ROOT
 from tests.fakes import HashingEmbedder, write_corpus
 
@@ -26,9 +27,12 @@ QUESTIONS = [
 ]
 
 
-def _answers(settings: Settings) -> tuple[list[tuple[tuple[str, int, float], ...]], int]:
-    """Each question's cited chunks, and how many times the store was read whole, in a new process's place."""
-    components = build(settings, embedder=HashingEmbedder())
+def _answers(settings: Settings, address: str = "") -> tuple[list[tuple[tuple[str, int, float], ...]], int]:
+    """Each question's cited chunks, and how many times the store was read whole, in a new process's place
+    (which opens the store by another `address`, when given)."""
+    store = ChromaStore.from_settings(settings)
+    store.description = address or store.description
+    components = build(settings, embedder=HashingEmbedder(), store=store)
     reads: list[int] = []
     iter_chunks = components.store.iter_chunks
 
@@ -84,6 +88,19 @@ def test_a_new_process_answers_from_the_kept_snapshot_as_from_the_store(settings
         assert reads == 1 and again == current
         _, reads = _answers(settings)
         assert reads == 0
+
+
+def test_the_same_index_at_another_address_reads_the_copy_kept_for_the_first(settings: Settings, corpus: Path) -> None:
+    """An index folder first opened embedded, then served by `chroma run` (another address, the same content):
+    no second load from the store (at a million chunks, five minutes)."""
+    write_corpus(corpus, {"alpha.txt": "The alpha reactor was inspected in March by the Okafor crew."})
+    indexing = build(settings, embedder=HashingEmbedder())
+    indexing.indexer().run(corpus)
+    indexing.store.close()
+    embedded, reads = _answers(settings)
+    assert reads == 1 and embedded[0]
+    served, reads = _answers(settings, address="chroma server at http://127.0.0.1:8000")
+    assert reads == 0 and served == embedded
 
 
 def _garbage(kept: Path) -> None:
@@ -153,6 +170,7 @@ import sys
 from pathlib import Path
 from index.answer.answerer import build
 from index.settings import Settings
+from index.store.chroma import ChromaStore
 from tests.fakes import HashingEmbedder
 corpus, index_dir = Path(sys.argv[1]), Path(sys.argv[2])
 components = build(Settings(_env_file=None, corpus_dir=corpus, index_dir=index_dir), embedder=HashingEmbedder())

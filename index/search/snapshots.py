@@ -30,8 +30,9 @@ from index.store.manifest import Manifest
 log = logging.getLogger(__name__)
 
 # Raised when what a kept snapshot holds changes shape (or the lexical index's terms): earlier copies are
-# then never read. 2: a folder of arrays, mapped (1: one .npz, read whole).
-SNAPSHOT_FORMAT = 2
+# then never read. 2: a folder of arrays, mapped (1: one .npz, read whole); 3: the content part of the key
+# no longer holds the store's address.
+SNAPSHOT_FORMAT = 3
 # How many snapshots are kept (the most recently used): several indexes, or generations, of one machine.
 KEEP = 4
 # A generation made from the previous one (a live change) is kept once no newer one came for this long: a
@@ -48,18 +49,24 @@ _hurry = threading.Event()  # write what waits now: the interpreter is exiting, 
 
 
 def snapshot_key(store: str, manifest: Manifest, stem_by_language: bool) -> str:
-    """What the chunks of a generation, and so its lexical index, depend on: the store, how the index was
-    built, and each document's version, title and language (not the generation number, nor the bars). The
-    key starts with the store's own part: a newer generation of a store replaces the copy of an older one."""
+    """The store's part, then what the chunks of a generation, and so its lexical index, depend on: how the
+    index was built, and each document's version, title and language (not the generation number, nor the bars;
+    chunk ids and texts follow from them). A newer generation of a store replaces the copy of an older one; a
+    store at another address with the same content (an index folder now served by `chroma run`) reads it."""
     docs = sorted((doc_id, i.version, i.title, i.lang, i.chunks) for doc_id, i in manifest.docs.items())
     built = [manifest.model, manifest.chunk_size, manifest.chunk_overlap, manifest.chunker_version, manifest.centring]
-    payload = json.dumps([SNAPSHOT_FORMAT, store, built, stem_by_language, docs], ensure_ascii=False)
+    payload = json.dumps([SNAPSHOT_FORMAT, built, stem_by_language, docs], ensure_ascii=False)
     return f"{_digest(store)[:8]}-{_digest(payload)[:24]}"
 
 
 def _store_part(key: str) -> str:
     """The part of a key (or a kept copy's folder name) that names the store."""
     return key.split("-")[0]
+
+
+def _content_part(key: str) -> str:
+    """The part of a key that names what the copy holds."""
+    return key.split("-")[1]
 
 
 def _digest(text: str) -> str:
@@ -179,9 +186,11 @@ def _write_pieces(path: Path, pieces: Iterable[np.ndarray], total: int, dtype: s
 
 
 def load(key: str) -> tuple[ChunkTable, LexicalArrays] | None:
-    """The chunk table and lexical arrays kept under `key`, their large arrays mapped from disk; None when there
-    are none or they cannot be read (or do not fit together)."""
+    """The chunk table and lexical arrays kept under `key` (or for another store with the same content), their
+    large arrays mapped from disk; None when there are none or they cannot be read (or do not fit together)."""
     path = _path(key)
+    if path is not None and not path.is_dir():  # the same content kept for the store at another address
+        path = next((p for p in path.parent.glob(f"*-{_content_part(key)}") if p.is_dir()), path)
     if path is None or not path.is_dir():
         return None
     try:
