@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -322,6 +324,28 @@ def test_the_terms_scored_beside_the_vector_search_or_before_it_give_the_same_pa
         first, second = one.retrieve(question, 5, threshold=False), other.retrieve(question, 5, threshold=False)
         assert first.passages and first.passages == second.passages
         assert first.decision == second.decision
+
+
+def test_a_generation_replaced_is_freed_without_the_cycle_collector(corpus: Path) -> None:
+    """The retriever keeps loaded generations out of the cycle collector (gc.freeze): one it no longer answers
+    from must go with the last reference to it, or every live change would keep the one before."""
+    embedder = HashingEmbedder()
+    store = _index(corpus, DOCS, embedder)
+    retriever = Retriever(embedder, store)
+    answerer = QuestionAnswerer(retriever)
+    answerer.ask("How fast does the zebra run?")
+    old = retriever._current()
+    parts = [weakref.ref(part) for part in (old, old.lexical, old.chunks, old.manifest)]
+    del old
+    gc.collect()
+    gc.disable()
+    try:
+        _index(corpus, {"bridge": "The beta bridge was painted blue in May."}, embedder, store)
+        retriever.reload()
+        assert answerer.ask("Who painted the beta bridge?").citations[0].doc_id == "bridge.txt"
+        assert [part() for part in parts] == [None] * len(parts)
+    finally:
+        gc.enable()
 
 
 def test_memory_store_filters_like_chroma() -> None:

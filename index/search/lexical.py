@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import repeat
+from typing import TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -29,6 +29,8 @@ from index.tuning import (
     NAME_RATIO,
     SHORT_NAME_RATIOS,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -178,11 +180,24 @@ class LexicalIndex:
         self._languages = tuple(language for language in STEMMED if language in used) or ("fr",)
         average = float(self._lengths.mean()) if self.size else 1.0
         self._norm = K1 * (1 - B + B * self._lengths / max(average, 1e-9))
-        self._idf = lru_cache(maxsize=200_000)(self._idf_of)
         self._common_df = max(256, self.size // 50)
         self._scripts = postings.scripts
-        self.expand = lru_cache(maxsize=50_000)(self._expand)
-        self.evidence = lru_cache(maxsize=50_000)(self._evidence)
+        # What was worked out per term and per query word, in plain dicts: a cache holding a bound method of
+        # the index would make a reference cycle, which only the cycle collector frees (Retriever freezes it).
+        self._idfs: dict[str, float] = {}
+        self._expansions: dict[str, tuple[tuple[str, float], ...]] = {}
+        self._evidences: dict[str, WordEvidence] = {}
+
+    def _idf(self, term: str) -> float:
+        return _kept(self._idfs, term, self._idf_of, 200_000)
+
+    def expand(self, word: str) -> tuple[tuple[str, float], ...]:
+        """The corpus terms a folded query word stands for, with weights (`_expand`, kept per word)."""
+        return _kept(self._expansions, word, self._expand, 50_000)
+
+    def evidence(self, word: str) -> WordEvidence:
+        """How much finding a folded query word says, and in which terms (`_evidence`, kept per word)."""
+        return _kept(self._evidences, word, self._evidence, 50_000)
 
     def _idf_of(self, term: str) -> float:
         return self._idf_for(self._postings.df(term))
@@ -429,6 +444,16 @@ def _count(texts: Iterable[str], languages: Iterable[str] | None) -> tuple[Segme
     sorted_tf = np.asarray(frequencies, dtype=np.float32)[order]
     bounds = np.concatenate([[0], np.cumsum(np.bincount(by_term, minlength=len(ids)))]).astype(np.int64)
     return Segment(list(ids), bounds, sorted_positions, sorted_tf, len(lengths)), lengths, rules_used
+
+
+def _kept(memo: dict[str, T], key: str, work_out: Callable[[str], T], limit: int) -> T:
+    """`work_out(key)`, kept in `memo`, which starts afresh once it holds `limit` keys."""
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= limit:
+            memo.clear()
+        found = memo[key] = work_out(key)
+    return found
 
 
 def _union(postings: list[np.ndarray]) -> np.ndarray:
