@@ -40,6 +40,7 @@ from index.evaluation import EvalQuestion, EvalReport, is_correct, judge, load_q
 from index.ingest.chunking import chunk_document
 from index.ingest.loaders import load_corpus
 from index.models import Answer, Citation
+from index.search.relevance import prepare_word_frequencies
 from index.search.retriever import Retriever
 from index.settings import Settings
 
@@ -224,6 +225,9 @@ class Corpusbot:
         calibrating = time.perf_counter() - started
         self._answerer = self._components.answerer(top_k=TOP)
         self._answerer.retriever.reload()  # load the index now, not inside the first timed question
+        # As `corpusbot serve` starts: one question first, and wordfreq's tables (the bot loads them beside).
+        self._answerer.ask("warm up")
+        prepare_word_frequencies()
         return report.seconds + calibrating
 
     def ask(self, question: str) -> Answer:
