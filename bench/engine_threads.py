@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,8 +24,6 @@ EXTERNAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval-exte
 
 
 def timed(encode: Callable[[str], Any], questions: list[str]) -> tuple[float, float]:
-    import time
-
     times = []
     for question in questions:
         started = time.perf_counter()

@@ -170,7 +170,6 @@ import sys
 from pathlib import Path
 from index.answer.answerer import build
 from index.settings import Settings
-from index.store.chroma import ChromaStore
 from tests.fakes import HashingEmbedder
 corpus, index_dir = Path(sys.argv[1]), Path(sys.argv[2])
 components = build(Settings(_env_file=None, corpus_dir=corpus, index_dir=index_dir), embedder=HashingEmbedder())

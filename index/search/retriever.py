@@ -403,7 +403,7 @@ class Retriever:
         elif overlap is Overlap.SEARCH:
             # The engine takes both cores: the question is encoded first, then searched for beside the terms.
             query = self._query_vector(question, language, snapshot.centring)
-            vector_search = self._dense_pool.submit(self._store.query, query, self.config.candidates)
+            vector_search = self._dense_pool.submit(self._search, query)
             terms = snapshot.lexical.terms(question)
             dense_hits = vector_search.result()
         else:  # a search too short to hide anything behind (OVERLAP_SEARCH_CHUNKS): all in this thread
@@ -449,7 +449,10 @@ class Retriever:
 
     def _dense_hits(self, question: str, language: str, centring: Centring | None) -> list[tuple[str, float]]:
         """The chunks nearest to the question's vector (centred like the index's), with their similarity."""
-        query = self._query_vector(question, language, centring)
+        return self._search(self._query_vector(question, language, centring))
+
+    def _search(self, query: np.ndarray) -> list[tuple[str, float]]:
+        """The chunks nearest to a question's vector, with their similarity."""
         # Not capped at the snapshot size: orphans of an unfinished re-index may take some of the places.
         return self._store.query(query, self.config.candidates)
 
