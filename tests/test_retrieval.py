@@ -30,6 +30,23 @@ def test_lexical_matches_names_across_spellings(query: str, expected: str) -> No
     assert hits and names[hits[0].position] == expected
 
 
+def test_spelling_lookups_agree_whichever_runs_first_and_at_any_likeness() -> None:
+    """Query expansion, names and cognates share one comparison of a word with the corpus's spellings: each
+    finds what it finds on its own, in whatever order they run; a looser expansion than any of them
+    (below the shared line) still finds its looser spellings."""
+    words = ["lukashenko", "sochi", "poutine", "troupe", "zelenskyi"]
+    expansion_first, names_first = LexicalIndex(DOCS.values()), LexicalIndex(DOCS.values())
+    for word in words:
+        expanded = expansion_first.expand(word)
+        named, cognate = expansion_first.chunks_with(word, None), expansion_first.chunks_with_cognate(word)
+        assert names_first.chunks_with_cognate(word).tolist() == cognate.tolist()
+        assert names_first.chunks_with(word, None).tolist() == named.tolist()
+        assert names_first.expand(word) == expanded
+    loose = LexicalIndex(DOCS.values(), fuzzy_cutoff=60)
+    assert dict(loose.expand("poutine")) == {"putin": 1.0, "pleut": 0.36}
+    assert dict(expansion_first.expand("poutine")) == {"putin": 1.0}
+
+
 def test_lexical_ignores_stopwords_and_unknown_words() -> None:
     index = LexicalIndex(DOCS.values())
     assert index.search("what is the of and", 3) == []

@@ -187,6 +187,7 @@ class LexicalIndex:
         self._idfs: dict[str, float] = {}
         self._expansions: dict[str, tuple[tuple[str, float], ...]] = {}
         self._evidences: dict[str, WordEvidence] = {}
+        self._likenesses: dict[str, tuple[tuple[str, float], ...]] = {}
 
     def _idf(self, term: str) -> float:
         return _kept(self._idfs, term, self._idf_of, 200_000)
@@ -253,9 +254,7 @@ class LexicalIndex:
                 found[term] = 1.0
         for term in own:
             if len(term) >= 3 and not has_digit(term):  # identifiers and numbers match exactly, never fuzzily
-                for match, score, _ in process.extract(
-                    term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=self._fuzzy_cutoff, limit=5
-                ):
+                for match, score in self._alike(term, self._fuzzy_cutoff)[:5]:
                     found.setdefault(match, (score / 100.0) ** 2)
         for translation in self.translations(word):  # the word in the other language
             if translation in self._postings:
@@ -265,6 +264,22 @@ class LexicalIndex:
     def _spellings_near(self, term: str) -> list[str]:
         """Corpus terms that could be another spelling of `term`: same first letter, similar length."""
         return self._postings.near(term)
+
+    def _alike(self, term: str, cutoff: float) -> Sequence[tuple[str, float]]:
+        """The corpus's spellings near `term` at least `cutoff` alike (rapidfuzz ratio), most alike first (ties in
+        the order of `_spellings_near`, as rapidfuzz gives them). A question's name is looked for at three
+        likenesses (query expansion, names, cognates): the spellings are compared with it once, at the lowest."""
+        if cutoff < _LOWEST_LIKENESS:
+            return self._compared(term, cutoff)
+        alike = _kept(self._likenesses, term, self._likeness, 50_000)
+        return [(match, score) for match, score in alike if score >= cutoff]
+
+    def _likeness(self, term: str) -> tuple[tuple[str, float], ...]:
+        return tuple(self._compared(term, _LOWEST_LIKENESS))
+
+    def _compared(self, term: str, cutoff: float) -> list[tuple[str, float]]:
+        found = process.extract(term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+        return [(match, score) for match, score, _ in found]
 
     def knows(self, word: str, cutoff: float = NAME_RATIO) -> bool:
         """Whether the corpus has a folded word or a close spelling of it (stricter than query expansion)."""
@@ -282,16 +297,9 @@ class LexicalIndex:
             if term in self._postings:
                 found.append(self._in_texts_of(self._postings[term][0], languages))
             if len(term) >= 3 and not has_digit(term):  # identifiers and numbers: exactly or not at all
-                near = process.extract(
-                    term,
-                    self._spellings_near(term),
-                    scorer=fuzz.ratio,
-                    score_cutoff=NAME_RATIO if cutoff is None else cutoff,
-                    limit=None,
-                )
                 found.extend(
                     self._postings[match][0]
-                    for match, score, _ in near
+                    for match, score in self._alike(term, NAME_RATIO if cutoff is None else cutoff)
                     if match != term
                     and (
                         cutoff is not None
@@ -336,10 +344,8 @@ class LexicalIndex:
         for term in self.terms_of(word):
             if len(term) < COGNATE_PREFIX or has_digit(term):
                 continue
-            near = process.extract(
-                term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=COGNATE_RATIO, limit=None
-            )
-            found.extend(self._postings[match][0] for match, _, _ in near if _cognate(term, match))
+            alike = self._alike(term, COGNATE_RATIO)
+            found.extend(self._postings[match][0] for match, _ in alike if _cognate(term, match))
         return _union(found)
 
     def search(self, query: str, limit: int, candidates: Sequence[int] = ()) -> list[LexicalHit]:
@@ -444,6 +450,11 @@ def _count(texts: Iterable[str], languages: Iterable[str] | None) -> tuple[Segme
     sorted_tf = np.asarray(frequencies, dtype=np.float32)[order]
     bounds = np.concatenate([[0], np.cumsum(np.bincount(by_term, minlength=len(ids)))]).astype(np.int64)
     return Segment(list(ids), bounds, sorted_positions, sorted_tf, len(lengths)), lengths, rules_used
+
+
+# The least likeness any lookup asks of a near spelling (the cognates'; query expansion asks FUZZY_RATIO, names
+# NAME_RATIO or more): one comparison at this line serves them all.
+_LOWEST_LIKENESS = min(COGNATE_RATIO, FUZZY_RATIO, NAME_RATIO)
 
 
 def _kept(memo: dict[str, T], key: str, work_out: Callable[[str], T], limit: int) -> T:
