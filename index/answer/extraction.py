@@ -180,7 +180,8 @@ def type_match(expect: Expect, sentence: str, asked: frozenset[str] = frozenset(
 
 
 def fold_keep_case(text: str) -> str:
-    return "".join(c if c.isupper() else fold(c) for c in text)
+    """`text` with each character folded (`fold`) but the capital letters, which stay as they are."""
+    return text.translate({ord(c): c if c.isupper() else fold(c) for c in set(text)})
 
 
 @dataclass(frozen=True)
