@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from index.answer.answerer import build
-from index.answer.extraction import Expect, expected_answer, type_match
+from index.answer.extraction import Expect, expected_answer, fold_keep_case, type_match
 from index.search.lexical import LexicalIndex
 from index.settings import Settings
+from index.text import fold
 from tests.fakes import HashingEmbedder
 
 DOCS = {
@@ -45,6 +46,13 @@ def test_spelling_lookups_agree_whichever_runs_first_and_at_any_likeness() -> No
     loose = LexicalIndex(DOCS.values(), fuzzy_cutoff=60)
     assert dict(loose.expand("poutine")) == {"putin": 1.0, "pleut": 0.36}
     assert dict(expansion_first.expand("poutine")) == {"putin": 1.0}
+
+
+def test_folding_strips_accents_in_any_script_and_keeps_letters_it_cannot_split() -> None:
+    assert fold("Élysée’s\u00a0CAFÉ") == "elysee's cafe"
+    assert fold("Cœur de la Straße") == "cœur de la strasse"  # no accent to strip: letters of their own
+    assert fold("Слово\u0483 и кра\u0301сная") == "слово и красная"  # marks outside the Latin block too
+    assert fold_keep_case("près d’Édimbourg") == "pres d'Édimbourg"  # capitals as written: a place follows
 
 
 def test_lexical_ignores_stopwords_and_unknown_words() -> None:
