@@ -82,7 +82,8 @@ def words(text: str) -> list[str]:
 
 
 def has_digit(word: str) -> bool:
-    return any(ch.isdigit() for ch in word)
+    """Whether `word` holds a digit (a letter is never one: most words are answered without a look at each)."""
+    return not word.isalpha() and any(ch.isdigit() for ch in word)
 
 
 @lru_cache(maxsize=200_000)
