@@ -271,7 +271,7 @@ class LexicalIndex:
         likenesses (query expansion, names, cognates): the spellings are compared with it once, at the lowest."""
         if cutoff < _LOWEST_LIKENESS:
             return self._compared(term, cutoff)
-        alike = _kept(self._likenesses, term, self._likeness, 50_000)
+        alike = _kept(self._likenesses, term, self._likeness, LIKENESSES_KEPT)
         return [(match, score) for match, score in alike if score >= cutoff]
 
     def _likeness(self, term: str) -> tuple[tuple[str, float], ...]:
@@ -461,6 +461,8 @@ def _count(texts: Iterable[str], languages: Iterable[str] | None) -> tuple[Segme
 # The least likeness any lookup asks of a near spelling (the cognates'; query expansion asks FUZZY_RATIO, names
 # NAME_RATIO or more): one comparison at this line serves them all.
 _LOWEST_LIKENESS = min(COGNATE_RATIO, FUZZY_RATIO, NAME_RATIO)
+# How many terms' near spellings are kept: ~24 of them a term on the dev questions, ~1.6 kB; 10,000 terms ~16 MB.
+LIKENESSES_KEPT = 10_000
 
 
 def _kept(memo: dict[str, T], key: str, work_out: Callable[[str], T], limit: int) -> T:
