@@ -12,7 +12,8 @@ import pytest
 
 from index.answer.answerer import QuestionAnswerer
 from index.ingest.indexer import Indexer
-from index.search.retriever import Overlap, Retriever
+from index.models import Passage
+from index.search.retriever import Overlap, Retriever, _best_first
 from index.store.memory import MemoryStore
 from index.tuning import AnswerConfig, RelevanceRule, RetrievalConfig
 from tests.fakes import HashingEmbedder
@@ -528,3 +529,32 @@ def test_a_question_that_names_nothing_rare_faces_a_higher_bar(corpus: Path) -> 
     assert margin.retrieve(asked_in_french, 3, False).decision == pytest.approx(
         level.retrieve(asked_in_french, 3, False).decision - 0.25
     )
+
+
+def test_the_decision_reads_whether_a_passage_names_them_only_where_that_could_change_its_best_passages() -> None:
+    """The best passages by score, a passage that may take the named-passage bonus counting it only once its text
+    is read and holds the names: the same order as scoring every passage first (ties in their order), with the
+    texts of passages that could not reach the first places with the bonus left unread."""
+    scores = [3.0, 2.5, 2.5, 1.0, 0.4, 0.2]
+    passages = [Passage(f"c{n}", "d", "", "", "", "d", f"text {n}", 0, 1, 1, None, 0.0) for n in range(len(scores))]
+    may_name = {"c1", "c3", "c5"}
+    writes_them = {"c3"}  # c1 and c5 hold the names' letters, not the names
+    read: list[str] = []
+
+    def names_them(passage: Passage) -> bool:
+        read.append(passage.chunk_id)
+        return passage.chunk_id in writes_them
+
+    every = sorted(
+        ((score + (1.0 if p.chunk_id in writes_them else 0.0), p) for score, p in zip(scores, passages, strict=True)),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    for count in range(1, len(scores) + 1):
+        read.clear()
+        best, named = _best_first(scores, passages, 1.0, may_name, names_them, count)
+        assert [(score, p.chunk_id) for score, p in best] == [(score, p.chunk_id) for score, p in every[:count]]
+        assert named == {p.chunk_id for _, p in best} & writes_them
+    read.clear()
+    _best_first(scores, passages, 1.0, may_name, names_them, 2)
+    assert read == ["c1"]  # c3 (2.0 with the bonus) and c5 (1.2) cannot reach the first two

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import heapq
 import logging
 import os
 import threading
@@ -501,15 +502,13 @@ class Retriever:
 
             if names or translatable:
                 ranked = grounded = [p for p in ranked if p.doc_id in found(p).documents]
-            # The passages that hold every rare name of the question together, written as names (for the bonus,
-            # which the calibration probes do not get: nothing to read for them).
+            # The passages that hold every rare name of the question together (for the bonus, which the calibration
+            # probes do not get: nothing to read for them); whether each writes them as names is read only for
+            # those the decision reaches (`_best_first`).
             named = {
                 p.chunk_id
                 for p in ranked
-                if derived
-                and rule.named_passage_bonus
-                and snapshot.chunks.position(p.chunk_id) in found(p).chunks
-                and (not rule.named_in_capitals or written_as_names(names, p.text))
+                if derived and rule.named_passage_bonus and snapshot.chunks.position(p.chunk_id) in found(p).chunks
             }
         elif missing_names(question, snapshot.lexical):
             return _Decision(float("-inf"), [])
@@ -533,20 +532,53 @@ class Retriever:
                 return own_extra + unnamed
             return other_extra + unnamed_across
 
-        def decided(passage: Passage) -> float:
-            own = _against_own_document(passage, manifest, language, rule.language_weight) - extra(passage)
-            return own + (rule.named_passage_bonus if passage.chunk_id in named else 0.0)
-
-        scores = sorted(
-            ((decided(p), p) for p in ranked),
-            key=lambda pair: pair[0],
-            reverse=True,
+        own = [_against_own_document(p, manifest, language, rule.language_weight) - extra(p) for p in ranked]
+        focused = derived and rule.unfocused_penalty
+        scores, named = _best_first(
+            own,
+            ranked,
+            rule.named_passage_bonus,
+            named,
+            lambda passage: not rule.named_in_capitals or written_as_names(names, passage.text),
+            FOCUS_CANDIDATES + 1 if focused else 1,
         )
         if not scores:
             return _Decision(float("-inf"), grounded)
-        if not (derived and rule.unfocused_penalty):
+        if not focused:
             return _Decision(scores[0][0], grounded)
         return _Decision(_focused(question, scores, snapshot.lexical, rule, named), grounded)
+
+
+def _best_first(
+    scores: Sequence[float],
+    passages: Sequence[Passage],
+    bonus: float,
+    may_name: Collection[str],
+    names_them: Callable[[Passage], bool],
+    count: int,
+) -> tuple[list[tuple[float, Passage]], set[str]]:
+    """The first `count` of `passages` by their `scores` (ties in their order), each with its score, where a passage
+    of `may_name` (chunk ids) scores `bonus` more if `names_them`; and the chunk ids of those that took it. Whether
+    a passage names them (a read of its text) is asked only of one that would reach the first `count` with it."""
+    waiting = [
+        (-(score + bonus if passage.chunk_id in may_name else score), number)
+        for number, (score, passage) in enumerate(zip(scores, passages))
+    ]
+    heapq.heapify(waiting)
+    best: list[tuple[float, Passage]] = []
+    named: set[str] = set()
+    asked: set[int] = set()
+    while waiting and len(best) < count:
+        negative, number = heapq.heappop(waiting)
+        passage = passages[number]
+        if passage.chunk_id in may_name and number not in asked:
+            asked.add(number)
+            if not names_them(passage):  # back in its place without the bonus
+                heapq.heappush(waiting, (-scores[number], number))
+                continue
+            named.add(passage.chunk_id)
+        best.append((-negative, passage))
+    return best, named
 
 
 def _frozen(snapshot: _Snapshot) -> _Snapshot:
