@@ -505,7 +505,7 @@ class Retriever:
             # The passages that hold every rare name of the question together (for the bonus, which the calibration
             # probes do not get: nothing to read for them); whether each writes them as names is read only for
             # those the decision reaches (`_best_first`).
-            named = {
+            may_name = {
                 p.chunk_id
                 for p in ranked
                 if derived and rule.named_passage_bonus and snapshot.chunks.position(p.chunk_id) in found(p).chunks
@@ -513,7 +513,7 @@ class Retriever:
         elif missing_names(question, snapshot.lexical):
             return _Decision(float("-inf"), [])
         else:
-            named = set()
+            may_name = set()
         floor = rule.floor(manifest.centred)
         calibrated = derived and rule.calibrated
         same_extra = max(0.0, manifest.same_language_bar - floor) if calibrated else 0.0
@@ -538,7 +538,7 @@ class Retriever:
             own,
             ranked,
             rule.named_passage_bonus,
-            named,
+            may_name,
             lambda passage: not rule.named_in_capitals or written_as_names(names, passage.text),
             FOCUS_CANDIDATES + 1 if focused else 1,
         )
