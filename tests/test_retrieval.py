@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
+import numpy as np
 import pytest
+from rapidfuzz import fuzz
 
 from index.answer.answerer import build
 from index.answer.extraction import Expect, expected_answer, fold_keep_case, type_match
 from index.search.lexical import LexicalIndex
+from index.search.postings import Postings, segment_of
 from index.settings import Settings
 from index.text import fold
 from tests.fakes import HashingEmbedder
@@ -252,3 +256,28 @@ def test_a_name_is_found_in_a_text_by_that_texts_own_stemming() -> None:
     assert list(index.chunks_with("bands", cutoff=None)) == [0, 1]  # "band" by both rules: a match in each
     french_only = LexicalIndex(["The band played in Leeds.", "La Banda Oriental se soulève."])
     assert list(french_only.chunks_with("banda", cutoff=None)) == [0, 1]  # one set of rules for every text
+
+
+def test_near_spellings_ruled_out_by_their_letters_could_not_have_been_that_alike() -> None:
+    """A query term is compared (rapidfuzz) only with the corpus terms whose letters leave room for the likeness
+    asked: every term that alike is still among them, in its order, whatever the letters (repeated, accented,
+    digits, another script), and in an index of two segments (live updates) too."""
+    rng = random.Random(7)
+    letters = "aabcdeeeéilmnoorsstuy1-ж"
+    vocabulary = sorted({"".join(rng.choice(letters) for _ in range(rng.randint(3, 10))) for _ in range(3000)})
+    row = (np.array([0], np.int32), np.array([1.0], np.float32))
+    loaded = segment_of(dict.fromkeys(vocabulary[:2000], row), 1)
+    added = segment_of(dict.fromkeys(vocabulary[1500:], row), 1)
+    queries = rng.sample(vocabulary, 150) + [
+        "".join(rng.choice(letters) for _ in range(rng.randint(3, 10))) for _ in range(150)
+    ]
+    for index in (Postings([loaded]), Postings([loaded, added])):
+        compared = everything = 0
+        for query in queries:
+            near = index.near(query)
+            for cutoff in (60.0, 70.0, 80.0, 85.0, 100.0):
+                kept = index.near(query, cutoff)
+                assert kept == [term for term in near if term in set(kept)]
+                assert {term for term in near if fuzz.ratio(query, term) >= cutoff} <= set(kept)
+                compared, everything = compared + len(kept), everything + len(near)
+        assert compared < everything / 2  # most are ruled out without a comparison

@@ -261,9 +261,10 @@ class LexicalIndex:
                 found.setdefault(translation, self._bridge_weight)
         return tuple(found.items())
 
-    def _spellings_near(self, term: str) -> list[str]:
-        """Corpus terms that could be another spelling of `term`: same first letter, similar length."""
-        return self._postings.near(term)
+    def _spellings_near(self, term: str, cutoff: float = 0.0) -> list[str]:
+        """Corpus terms that could be another spelling of `term`: same first letter, similar length, and letters
+        enough in common to be `cutoff` alike."""
+        return self._postings.near(term, cutoff)
 
     def _alike(self, term: str, cutoff: float) -> Sequence[tuple[str, float]]:
         """The corpus's spellings near `term` at least `cutoff` alike (rapidfuzz ratio), most alike first (ties in
@@ -278,7 +279,8 @@ class LexicalIndex:
         return tuple(self._compared(term, _LOWEST_LIKENESS))
 
     def _compared(self, term: str, cutoff: float) -> list[tuple[str, float]]:
-        found = process.extract(term, self._spellings_near(term), scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+        near = self._spellings_near(term, cutoff)
+        found = process.extract(term, near, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
         return [(match, score) for match, score, _ in found]
 
     def knows(self, word: str, cutoff: float = NAME_RATIO) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +31,7 @@ class Segment:
         number: dict[str, int] | None = None,
         buckets: dict[tuple[str, int], list[str]] | None = None,
         scripts: frozenset[str] | None = None,
+        letters: dict[tuple[str, int], np.ndarray] | None = None,
     ) -> None:
         self.terms = terms
         self.count = count  # rows
@@ -39,6 +41,8 @@ class Segment:
         # Terms by first letter and length: a query term's near spellings are read from seven buckets,
         # not filtered out of the whole vocabulary (hundreds of thousands of terms at 100k chunks).
         self.buckets = buckets if buckets is not None else _buckets(terms)
+        # Each bucket's terms' letters (`letter_marks`), made when a query first reads the bucket.
+        self.letters = letters if letters is not None else {}
         # The writing systems of its terms (those of terms removed since stay until the index is loaded anew).
         self.scripts = scripts if scripts is not None else frozenset(script(term) for term in terms)
         sizes = np.diff(offsets)
@@ -78,18 +82,40 @@ class Segment:
     def moved(self, position: np.ndarray) -> Segment:
         """The same postings with rows standing at `position` (-1: removed)."""
         return Segment(
-            self.terms, self.offsets, self.rows, self.tf, self.count, position, self.number, self.buckets, self.scripts
+            self.terms,
+            self.offsets,
+            self.rows,
+            self.tf,
+            self.count,
+            position,
+            self.number,
+            self.buckets,
+            self.scripts,
+            self.letters,
         )
 
     def positions(self) -> np.ndarray:
         """Where each row stands (-1: removed)."""
         return np.arange(self.count, dtype=np.int32) if self.position is None else self.position
 
-    def near(self, first: str, lengths: range) -> list[str]:
-        """Terms still in the index that start with `first` and have one of `lengths`."""
+    def near(self, first: str, lengths: range, alike: str = "", cutoff: float = 0.0) -> list[str]:
+        """Terms still in the index that start with `first` and have one of `lengths`; with `alike`, only those
+        whose letters leave room for `cutoff` likeness to it (rapidfuzz ratio: see `could_be_alike`), in order."""
         found: list[str] = []
+        marks, spare = letter_marks(alike) if alike else (0, 0)
         for length in lengths:
-            found.extend(self.buckets.get((first, length), ()))
+            bucket = self.buckets.get((first, length))
+            if not bucket:
+                continue
+            if not alike:
+                found.extend(bucket)
+                continue
+            letters = self.letters.get((first, length))
+            if letters is None:
+                letters = self.letters[(first, length)] = bucket_marks(bucket, length)
+            shared = np.bitwise_count(letters & np.uint64(marks))
+            kept = np.flatnonzero(shared >= least_shared(len(alike), length, cutoff) - spare)
+            found.extend([bucket[i] for i in kept.tolist()])
         return [term for term in found if term not in self.gone] if self.gone else found
 
     def alive_terms(self) -> Iterator[str]:
@@ -158,12 +184,16 @@ class Postings:
     def scripts(self) -> frozenset[str]:
         return frozenset().union(*(segment.scripts for segment in self.segments))
 
-    def near(self, term: str) -> list[str]:
-        """Terms that could be another spelling of `term`: same first letter, length within three."""
+    def near(self, term: str, cutoff: float = 0.0) -> list[str]:
+        """Terms that could be another spelling of `term`: same first letter, length within three, and (with a
+        `cutoff`) letters enough in common to be that alike (rapidfuzz ratio)."""
         lengths = range(len(term) - 3, len(term) + 4)
+        alike = term if cutoff > 0 else ""
         if len(self.segments) == 1:
-            return self.segments[0].near(term[0], lengths)
-        return list(dict.fromkeys(t for segment in self.segments for t in segment.near(term[0], lengths)))
+            return self.segments[0].near(term[0], lengths, alike, cutoff)
+        return list(
+            dict.fromkeys(t for segment in self.segments for t in segment.near(term[0], lengths, alike, cutoff))
+        )
 
     def flat(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
         """All postings in index positions as one set of flat arrays (terms, offsets, positions, tf), terms no
@@ -230,6 +260,51 @@ class FlatPostings:
 def script(term: str) -> str:
     """The writing system of a term's first letter ("LATIN", "ARABIC", "CYRILLIC", "DIGIT"…)."""
     return unicodedata.name(term[0], "?").split(" ")[0] if term else "?"
+
+
+# How alike two spellings are (rapidfuzz ratio, Indel): 200 x their longest common subsequence / their lengths
+# summed. The subsequence holds no more of a letter than both spellings do, so the letters they share bound it:
+# counted up to two of each letter by two bits of a 64-bit mark (letter_marks), and what a term holds beyond
+# that (a third "e", a digit, an accent) counted as shared whatever the other holds. A corpus term whose bound
+# falls short of a cutoff cannot reach it: rapidfuzz need not compare it (the ~2,000-6,000 terms of a bucket at
+# 100k chunks, ~96 % of them ruled out so).
+_LETTER_BITS = np.array([1 << (2 * n) for n in range(26)], dtype=np.uint64)
+_TWICE_BITS = _LETTER_BITS << np.uint64(1)
+
+
+def letter_marks(term: str) -> tuple[int, int]:
+    """`term`'s letters a-z as a mark (bit 2n: the n-th letter at least once, bit 2n + 1: twice or more), and
+    how many of its characters the mark leaves out (other characters, and letters past their second)."""
+    marks = spare = 0
+    for ch in term:
+        n = ord(ch) - 97
+        if not 0 <= n < 26:
+            spare += 1
+        elif not marks >> (2 * n) & 1:
+            marks |= 1 << (2 * n)
+        elif not marks >> (2 * n + 1) & 1:
+            marks |= 1 << (2 * n + 1)
+        else:
+            spare += 1
+    return marks, spare
+
+
+def bucket_marks(terms: list[str], length: int) -> np.ndarray:
+    """`letter_marks` of terms of one `length` (their letters' bits only), in one pass of arrays."""
+    codes = np.array(terms, dtype=f"<U{length}").view(np.uint32).reshape(len(terms), length).astype(np.int64) - 97
+    counts = np.zeros((len(terms), 26), dtype=np.int64)
+    for column in codes.T:
+        letter = np.flatnonzero((column >= 0) & (column < 26))
+        counts[letter, column[letter]] += 1
+    return ((counts >= 1) * _LETTER_BITS).sum(axis=1, dtype=np.uint64) | ((counts >= 2) * _TWICE_BITS).sum(
+        axis=1, dtype=np.uint64
+    )
+
+
+def least_shared(length: int, other: int, cutoff: float) -> int:
+    """The fewest characters two spellings of these lengths must have in common to be `cutoff` alike (rapidfuzz
+    ratio), rounded down a hair so that a pair exactly at the cutoff is never ruled out."""
+    return math.ceil(cutoff * (length + other) / 200 - 1e-6)
 
 
 def _buckets(terms: Iterable[str]) -> dict[tuple[str, int], list[str]]:
