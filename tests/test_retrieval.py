@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 
 from index.answer.answerer import build
 from index.answer.extraction import Expect, expected_answer, fold_keep_case, type_match
-from index.search.lexical import LexicalIndex
+from index.search.lexical import LexicalIndex, _distinct
 from index.search.postings import Postings, segment_of
 from index.settings import Settings
 from index.text import fold
@@ -281,3 +281,16 @@ def test_near_spellings_ruled_out_by_their_letters_could_not_have_been_that_alik
                 assert {term for term in near if fuzz.ratio(query, term) >= cutoff} <= set(kept)
                 compared, everything = compared + len(kept), everything + len(near)
         assert compared < everything / 2  # most are ruled out without a comparison
+
+
+def test_a_pool_of_postings_is_made_distinct_as_numpy_would() -> None:
+    rng = np.random.default_rng(3)
+    for runs in (0, 1, 7):
+        pool = np.concatenate(
+            [np.sort(rng.choice(5000, size=int(rng.integers(0, 400)), replace=False)) for _ in range(runs)]
+            or [np.zeros(0, dtype=np.int64)]
+        ).astype(np.int32)
+        chunks, inverse = _distinct(pool)
+        expected_chunks, expected_inverse = np.unique(pool, return_inverse=True)
+        assert np.array_equal(chunks, expected_chunks) and chunks.dtype == expected_chunks.dtype
+        assert np.array_equal(inverse, expected_inverse)

@@ -386,7 +386,7 @@ class LexicalIndex:
                 rare_tf.append(tf)
                 rare_factors.append(weight * self._idf(expansion))
         pool = np.concatenate(rare_positions) if rare_positions else np.zeros(0, dtype=np.int64)
-        chunks, inverse = np.unique(pool, return_inverse=True)
+        chunks, inverse = _distinct(pool)
         gains = np.zeros(0, dtype=np.float32)
         if rare_tf:  # every rare term's BM25 part (`_gain`) in one pass, not a few array steps per term
             tf = np.concatenate(rare_tf)
@@ -475,6 +475,21 @@ def _kept(memo: dict[str, T], key: str, work_out: Callable[[str], T], limit: int
             memo.clear()
         found = memo[key] = work_out(key)
     return found
+
+
+def _distinct(pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(pool, return_inverse=True)`: the distinct chunk positions in order, and where each of `pool`'s
+    stands among them. `pool` is postings one after the other, each in order: a stable sort (timsort) takes
+    those runs as they are, ~2.5x sooner than the quicksort of np.unique (a million chunks: ~100k postings a
+    question)."""
+    order = np.argsort(pool, kind="stable")
+    ordered = pool[order]
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    inverse = np.empty(len(ordered), dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
 
 
 def _union(postings: list[np.ndarray]) -> np.ndarray:
