@@ -388,10 +388,10 @@ class LexicalIndex:
         pool = np.concatenate(rare_positions) if rare_positions else np.zeros(0, dtype=np.int64)
         chunks, inverse = _distinct(pool)
         gains = np.zeros(0, dtype=np.float32)
-        if rare_tf:  # every rare term's BM25 part (`_gain`) in one pass, not a few array steps per term
+        if rare_tf:  # every rare term's BM25 part in one pass, not a few array steps per term
             tf = np.concatenate(rare_tf)
             factors = np.repeat(np.asarray(rare_factors, dtype=tf.dtype), [len(p) for p in rare_positions])
-            gains = factors * tf * (K1 + 1) / (tf + self._norm[pool])
+            gains = self._gain(factors, pool, tf)
         scores = np.bincount(inverse, weights=gains, minlength=len(chunks)).astype(np.float64)
         return QueryTerms(chunks, self._with_common(common, chunks, scores), common, best_possible)
 
@@ -426,12 +426,13 @@ class LexicalIndex:
             positions, tf = self._postings[expansion]
             at = np.minimum(np.searchsorted(positions, chunks), len(positions) - 1)
             present = positions[at] == chunks
-            scores += np.where(present, self._gain(expansion, weight, chunks, tf[at]), 0.0)
+            scores += np.where(present, self._gain(weight * self._idf(expansion), chunks, tf[at]), 0.0)
         return scores
 
-    def _gain(self, term: str, weight: float, positions: np.ndarray, tf: np.ndarray) -> np.ndarray:
-        """BM25 contribution of `term` to the chunks at `positions`, which contain it `tf` times."""
-        return weight * self._idf(term) * tf * (K1 + 1) / (tf + self._norm[positions])
+    def _gain(self, factor: float | np.ndarray, positions: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """BM25 contribution to the chunks at `positions` of a term they contain `tf` times, `factor` being the
+        term's weight times its rarity (one for all, or one a chunk)."""
+        return factor * tf * (K1 + 1) / (tf + self._norm[positions])
 
 
 def _count(texts: Iterable[str], languages: Iterable[str] | None) -> tuple[Segment, list[int], list[str]]:
