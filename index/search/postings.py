@@ -100,7 +100,8 @@ class Segment:
 
     def near(self, first: str, lengths: range, alike: str = "", cutoff: float = 0.0) -> list[str]:
         """Terms still in the index that start with `first` and have one of `lengths`; with `alike`, only those
-        whose letters leave room for `cutoff` likeness to it (rapidfuzz ratio: see `could_be_alike`), in order."""
+        whose letters leave room for `cutoff` likeness to it (rapidfuzz ratio: `letter_marks`, `least_shared`), in
+        order."""
         found: list[str] = []
         marks, spare = letter_marks(alike) if alike else (0, 0)
         for length in lengths:
