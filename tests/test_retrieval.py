@@ -113,6 +113,14 @@ def test_question_types() -> None:
     assert expected_answer("Which Italian club has won more titles than Inter?") is Expect.NAME
     assert expected_answer("Quelle entreprise détient 40 % d'OTE ?") is Expect.NAME
     assert expected_answer("Which Japanese executive is paid more than Satoru Iwata?") is Expect.PERSON
+    # A length or a duration is a number; "what's" is "what is"; an area is a place, a university has a name.
+    assert expected_answer("How long is the Suez Canal?") is Expect.NUMBER
+    assert expected_answer("How long will a patient stay contagious?") is Expect.NUMBER
+    assert expected_answer("What's the name of Samoa's capital?") is Expect.NAME
+    assert expected_answer("In what area are most of Alaska's cities?") is Expect.PLACE
+    assert expected_answer("Dans quelle zone se trouvent la plupart des villes ?") is Expect.PLACE
+    assert expected_answer("Which university did Turing attend?") is Expect.NAME
+    assert expected_answer("What group of people adds to the stigma?") is Expect.ANY
     assert type_match(Expect.DATE, "Les installations seront prêtes les 7 et 8 juillet.") == 1.0
     assert type_match(Expect.NUMBER, "Ils ont abattu quatre des six missiles.") == 1.0
     assert type_match(Expect.DATE, "Il pleut beaucoup.") == 0.0

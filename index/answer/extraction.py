@@ -38,7 +38,7 @@ _ASKS_FOR: tuple[tuple[Expect, re.Pattern[str]], ...] = (
     (
         Expect.NUMBER,
         re.compile(
-            r"\b(how (many|much)|combien|quel nombre|what (number|percentage|percent|share|proportion|rank)|"
+            r"\b(how (many|much|long)|combien|quel nombre|what (number|percentage|percent|share|proportion|rank)|"
             r"(a )?quel(le)? (rang|proportion|part)|which rank)\b"
         ),
     ),
@@ -46,7 +46,7 @@ _ASKS_FOR: tuple[tuple[Expect, re.Pattern[str]], ...] = (
         Expect.DATE,
         re.compile(
             r"\b(when|quand|what (date|day|year|time)|quel(le)? (date|annee|jour|heure)|depuis quand|"
-            r"a quel moment|how long|how soon|(in|on) (what|which) (year|day|date))\b"
+            r"a quel moment|how soon|(in|on) (what|which) (year|day|date))\b"
         ),
     ),
     (Expect.PERSON, re.compile(r"\b(who|whom|whose|qui|by whom|par qui)\b")),
@@ -84,10 +84,11 @@ _SUBJECT_KINDS = {
         professeur dieu deesse executive journalist reporter soldier officer explorer navigator princess duke
         admiral captain commander professor god goddess""",
     Expect.NAME: """entreprise compagnie firme marque club equipe chaine journal roman film livre album chanson navire
-        company firm brand club team chain newspaper novel film movie book album song ship""",
+        company firm brand club team chain newspaper novel film movie book album song ship ecole universite
+        parti organisation institution school university party organization""",
     Expect.PLACE: """ville villes pays region province lieu endroit ile iles continent fleuve riviere lac montagne
         departement commune etat capitale quartier village city cities country countries place town island
-        islands river lake mountain state capital""",
+        islands river lake mountain state capital zone territoire district area territory""",
     Expect.DATE: "annee jour date mois siecle epoque decennie year day month century era decade",
     Expect.NUMBER: """nombre pourcentage population taille superficie hauteur altitude longueur largeur profondeur
         distance age prix montant cout poids vitesse temperature somme number percentage size height length
@@ -99,6 +100,8 @@ _SUBJECT_KIND = {word: kind for kind, nouns in _SUBJECT_KINDS.items() for word i
 _ANY_QUESTION = re.compile(
     r"\b(quel(le)?s?|lequel|laquelle|lesquel(le)?s|que|qu'|quoi|comment|pourquoi|which|what|how|why)\b"
 )
+# "What's the name…", "Where's…": the question word and its verb, written out.
+_CONTRACTED = re.compile(r"\b(what|who|where|when|which|how)'s\b")
 # Asked about the start of something without a question word for time ("the deployment will start…?").
 _STARTS = re.compile(r"\b(start|begin|commencer?a?i?t?)\b")
 _MONTHS = (
@@ -134,7 +137,7 @@ _PLACE_CUES = re.compile(r"\b(a|en|au|aux|near|in|at|pres de|dans) [A-Z][\w-]*")
 def expected_answer(question: str) -> Expect:
     """The kind of answer `question` asks for, from its first question word: a typed one ("when", "combien"),
     else the kind of thing a "which/quel …" asks about, else any (an untyped question word comes first)."""
-    folded = fold(question)
+    folded = _CONTRACTED.sub(r"\1 is", fold(question))
     if _QUOTE_QUESTION.search(folded):
         return Expect.QUOTE
     # (position, precedence at one position, kind): "quelle année" is a date, "quel type" anything.
