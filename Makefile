@@ -17,13 +17,19 @@ $(VENV)/.dev: $(VENV)/.base
 	$(PY) -m pip install -q -e '.[st,dev]'
 	touch $@
 
-# The English-French dictionaries, and the names of countries, regions and languages in both (iso-codes),
-# that bridge the two languages on the lexical side (optional, Debian packages: installed when run as root,
-# else a hint; without them cross-lingual questions do a bit worse).
-DICTIONARIES := dict-freedict-eng-fra dict-freedict-fra-eng iso-codes
+# The English-French dictionaries, the names of countries, regions and languages in both (iso-codes), and
+# Apertium's dictionaries of each with Spanish and Catalan (read with lttoolbox-dev's lt-print), that bridge
+# the two languages on the lexical side (optional, Debian packages, ~65 MB: installed when run as root, else a
+# hint; without them cross-lingual questions do a bit worse).
+APERTIUM := apertium-fr-es apertium-eng-spa apertium-fra-cat apertium-eng-cat lttoolbox-dev
+DICTIONARIES := dict-freedict-eng-fra dict-freedict-fra-eng iso-codes $(APERTIUM)
 dictionaries:
 	@[ -e /usr/share/dictd/freedict-eng-fra.index ] && [ -e /usr/share/dictd/freedict-fra-eng.index ] && \
-		[ -e /usr/share/locale/fr/LC_MESSAGES/iso_3166-2.mo ] || \
+		[ -e /usr/share/locale/fr/LC_MESSAGES/iso_3166-2.mo ] && command -v lt-print >/dev/null && \
+		[ -e /usr/share/apertium/apertium-fr-es/fr-es.autobil.bin ] && \
+		[ -e /usr/share/apertium/apertium-eng-spa/eng-spa.autobil.bin ] && \
+		[ -e /usr/share/apertium/apertium-fra-cat/fra-cat.autobil.bin ] && \
+		[ -e /usr/share/apertium/apertium-eng-cat/eng-cat.autobil.bin ] || \
 		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DICTIONARIES) >/dev/null); } || \
 		echo "(optional, as root: apt-get install $(DICTIONARIES) -- an English-French bridge for cross-lingual questions)"

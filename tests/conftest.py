@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from index.answer.answerer import QuestionAnswerer
 from index.embedding import Embedder, load_embedder
 from index.ingest.indexer import Indexer
 from index.live import LiveCorpus
+from index.search.bridge import load_bridge
 from index.search.retriever import Retriever
 from index.settings import Settings
 from index.store.memory import MemoryStore
@@ -27,14 +29,43 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
+# The tables derived from installed data that each test's cache folder starts with, as a user's cache keeps
+# them from one run to the next: the dictionary bridge takes ~20 s to derive (index/search/bridge.py), which a
+# command run as a subprocess would otherwise pay again in every test that starts one.
+SHARED_TABLES = ("bridge-*.json",)
+
+
+@pytest.fixture(scope="session")
+def _derived_tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's SHARED_TABLES, the bridge derived before any test starts (a test waiting on a bot's reply
+    would otherwise wait for it too)."""
+    home = tmp_path_factory.mktemp("derived-tables")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(home))
+        load_bridge()
+    (home / "corpusbot").mkdir(exist_ok=True)
+    return home / "corpusbot"
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's .env or environment settings, nor writes to their cache folder."""
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _derived_tables: Path) -> Iterator[None]:
+    """No test reads the developer's .env or environment settings, nor writes to their cache folder; each starts
+    with the SHARED_TABLES an earlier test of the session derived (copies: a test may damage its own)."""
     monkeypatch.chdir(tmp_path)
+    cache = tmp_path / "cache" / "corpusbot"
+    cache.mkdir(parents=True)
+    for pattern in SHARED_TABLES:
+        for table in _derived_tables.glob(pattern):
+            shutil.copyfile(table, cache / table.name)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     for key in list(os.environ):
         if key.startswith(("TELEGRAM_", "CHROMA_", "EMBEDDING_", "CORPUS_", "INDEX_", "ALLOWED_")):
             monkeypatch.delenv(key, raising=False)
+    yield
+    for pattern in SHARED_TABLES:
+        for table in cache.glob(pattern):
+            if not (_derived_tables / table.name).exists():
+                shutil.copyfile(table, _derived_tables / table.name)
 
 
 @pytest.fixture
