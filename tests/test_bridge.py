@@ -206,6 +206,21 @@ def test_pivot_pairs_bridge_only_the_words_freedict_does_not_know(
     assert term("the", "en") not in bridge and term("or", "en") not in bridge  # stopwords and two-letter words
 
 
+def test_installing_lt_print_after_the_dictionaries_brings_their_pairs_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_dictd(tmp_path, "freedict-eng-fra", {})
+    write_dictd(tmp_path, "freedict-fra-eng", {"chat": "cat"})
+    # (as pivot_pairs does: nothing without lt-print)
+    monkeypatch.setattr(
+        bridge_module, "pivot_pairs", lambda folder: {("kyste", "cyst")} if bridge_module.printer() else set()
+    )
+    monkeypatch.setattr(bridge_module, "printer", lambda: None)
+    assert term("kyste", "fr") not in load_bridge.__wrapped__(tmp_path, names=tmp_path, apertium=tmp_path / "pivots")
+    monkeypatch.setattr(bridge_module, "printer", lambda: "/usr/bin/lt-print")  # the table kept is not used again
+    assert load_bridge.__wrapped__(tmp_path, names=tmp_path, apertium=tmp_path / "pivots")[term("kyste", "fr")]
+
+
 @pytest.mark.skipif(
     not (all(path.exists() for path in dictionary_paths()) and shutil.which("lt-print")) and not REQUIRED,
     reason="Debian's apertium-fr-es, -eng-spa, -fra-cat, -eng-cat and lttoolbox-dev not installed",

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from index.disk_cache import cached_json, file_key
-from index.search.pivot_dictionaries import APERTIUM, dictionary_paths, pivot_pairs
+from index.search.pivot_dictionaries import APERTIUM, dictionary_paths, pivot_pairs, printer
 from index.search.place_names import LOCALE, catalogue_paths, name_pairs
 from index.text import STOPWORDS, term, words
 
@@ -90,7 +90,8 @@ def load_bridge(
         log.info("no English-French dictionary in %s: the lexical side has no bridge between languages", folder)
         return {}
     names_read = [file_key(path) for path in catalogue_paths(names)]
-    pivots_read = [file_key(path) for path in dictionary_paths(apertium)]
+    # (lt-print installed after the dictionaries makes the table again, with their pairs)
+    pivots_read = [file_key(path) for path in dictionary_paths(apertium)] + [printer() is not None]
     key = [FORMAT, dictionaries, names_read, pivots_read, by_language, metadata.version("PyStemmer")]
     table = cached_json(
         "bridge", key, lambda: {k: sorted(v) for k, v in _merged(folder, by_language, names, apertium).items()}

@@ -128,19 +128,24 @@ def compose(french: dict[tuple[str, str], set[str]], english: dict[tuple[str, st
     }
 
 
+def printer() -> str | None:
+    """Where `lt-print` is (lttoolbox-dev), None when it is not installed: then no pairs can be read."""
+    return shutil.which("lt-print")
+
+
 @lru_cache(maxsize=2)
 def pivot_pairs(folder: Path = APERTIUM) -> frozenset[tuple[str, str]]:
     """(French, English) one-word lemmas through every pivot whose dictionaries are installed in `folder`;
     empty without them or without `lt-print`. Derived in ~15 s (index/search/bridge.py keeps its table)."""
-    printer = shutil.which("lt-print")
+    reader = printer()
     installed = [path for path in dictionary_paths(folder) if path.exists()]
-    if printer is None:
+    if reader is None:
         if installed:
             log.info("Apertium's dictionaries are installed but not lt-print (lttoolbox-dev): no pairs from them")
         return frozenset()
     pairs: set[tuple[str, str]] = set()
     with ThreadPoolExecutor(max_workers=2) as pool:  # lt-print runs beside the reading of what it printed
-        printing = {path: pool.submit(_printed, printer, path) for path in installed}
+        printing = {path: pool.submit(_printed, reader, path) for path in installed}
         for french_side, english_side in PIVOTS.values():
             sides = [_read_side(folder, side, printing) for side in (french_side, english_side)]
             if all(sides):
@@ -148,10 +153,10 @@ def pivot_pairs(folder: Path = APERTIUM) -> frozenset[tuple[str, str]]:
     return frozenset(pairs)
 
 
-def _printed(printer: str, path: Path) -> list[str]:
+def _printed(reader: str, path: Path) -> list[str]:
     """The lines `lt-print` prints for the compiled dictionary at `path`; none if it cannot."""
     try:
-        done = subprocess.run([printer, str(path)], capture_output=True, text=True, check=True, timeout=120)
+        done = subprocess.run([reader, str(path)], capture_output=True, text=True, check=True, timeout=120)
     except (OSError, subprocess.SubprocessError) as error:
         log.warning("could not read %s with lt-print: %s", path, error)
         return []
