@@ -43,15 +43,20 @@ def _number(encoded: str) -> int:
     return value
 
 
+def _one_word(text: str) -> str | None:
+    """`text` folded, when it is one word worth translating (not a stopword, three letters or more); else None."""
+    tokens = words(text)
+    return tokens[0] if len(tokens) == 1 and tokens[0] not in STOPWORDS and len(tokens[0]) > 2 else None
+
+
 def _translations(entry: str) -> list[str]:
     """The one-word translations of a dictd entry: its lines after the headword, split at commas."""
     found: list[str] = []
     for line in entry.splitlines()[1:]:
         text = _NUMBERED.match(line)
         for part in (text.group(1) if text else "").split(","):
-            tokens = words(part.strip())
-            if len(tokens) == 1 and tokens[0] not in STOPWORDS and len(tokens[0]) > 2:
-                found.append(tokens[0])
+            if word := _one_word(part.strip()):
+                found.append(word)
     return found
 
 
@@ -119,12 +124,10 @@ def _merged(folder: Path, by_language: bool, names: Path, apertium: Path = APERT
     # (docs/quality.md, stop 37).
     known = set(merged)
     for french_lemma, english_lemma in pivot_pairs(apertium):
-        french_words, english_words = words(french_lemma), words(english_lemma)
-        if len(french_words) != 1 or len(english_words) != 1:
+        french_word, english_word = _one_word(french_lemma), _one_word(english_lemma)
+        if french_word is None or english_word is None:
             continue
-        if any(word in STOPWORDS or len(word) < 3 for word in (*french_words, *english_words)):
-            continue
-        french_term, english_term = term(french_words[0], french), term(english_words[0], english)
+        french_term, english_term = term(french_word, french), term(english_word, english)
         if french_term == english_term:
             continue
         for key, value in ((french_term, english_term), (english_term, french_term)):
