@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,9 +47,9 @@ def _derived_tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _derived_tables: Path) -> Iterator[None]:
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _derived_tables: Path) -> None:
     """No test reads the developer's .env or environment settings, nor writes to their cache folder; each starts
-    with the SHARED_TABLES an earlier test of the session derived (copies: a test may damage its own)."""
+    with the session's SHARED_TABLES (copies: a test may damage its own)."""
     monkeypatch.chdir(tmp_path)
     cache = tmp_path / "cache" / "corpusbot"
     cache.mkdir(parents=True)
@@ -61,11 +60,6 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _derived_tabl
     for key in list(os.environ):
         if key.startswith(("TELEGRAM_", "CHROMA_", "EMBEDDING_", "CORPUS_", "INDEX_", "ALLOWED_")):
             monkeypatch.delenv(key, raising=False)
-    yield
-    for pattern in SHARED_TABLES:
-        for table in cache.glob(pattern):
-            if not (_derived_tables / table.name).exists():
-                shutil.copyfile(table, _derived_tables / table.name)
 
 
 @pytest.fixture
