@@ -558,3 +558,41 @@ def test_the_decision_reads_whether_a_passage_names_them_only_where_that_could_c
     read.clear()
     _best_first(scores, passages, 1.0, may_name, names_them, 2)
     assert read == ["c1"]  # c3 (2.0 with the bonus) and c5 (1.2) cannot reach the first two
+
+
+def test_a_rare_word_the_corpus_holds_in_no_form_counts_against_the_answer(corpus: Path) -> None:
+    """A question about what the corpus lacks often asks with a rare lower-case word ("shtokavian"), where a
+    name would have a capital: the decision counts `unknown_word_penalty` less. A rare word the corpus holds
+    costs nothing; nor does an everyday word, nor a calibration probe; nor any word where the index holds too
+    little of the question's language for its words to be expected there."""
+    embedder = HashingEmbedder()
+    docs = {
+        "estonian": "In Estonian the adjectives stand before the noun.",
+        "zebra": "Zebras graze the savanna in herds and flee from lions.",
+        "rain": "Autumn rain fills the reservoirs of the valley every year.",
+    }
+    store = _index(corpus, docs, embedder)
+    level = _answerer(embedder, store, relevance=RelevanceRule(unknown_word_penalty=0.0)).retriever
+    penalised = _answerer(embedder, store, relevance=RelevanceRule(unknown_word_min_chunks=3)).retriever
+    penalty = RelevanceRule().unknown_word_penalty
+    assert penalty > 0
+
+    def difference(question: str, retriever: Retriever | None = None) -> float:
+        decision = (retriever or penalised).retrieve(question, 3, False).decision
+        return level.retrieve(question, 3, False).decision - decision
+
+    asked = "Where do the adjectives stand in shtokavian?"
+    assert difference(asked) == pytest.approx(penalty)
+    assert difference("Where do the adjectives stand in Estonian?") == pytest.approx(0.0)
+    assert difference("Where do the adjectives stand in the noun phrase?") == pytest.approx(0.0)
+    assert penalised.probe(asked, "estonian.txt") == level.probe(asked, "estonian.txt")
+    # Three chunks in English are too few to expect a word there (the default asks for many more)...
+    assert difference(asked, _answerer(embedder, store).retriever) == pytest.approx(0.0)
+    # ...and a French question on an index with no French text has its words translated or not at all.
+    assert difference("Où se placent les adjectifs en chtokavien ?") == pytest.approx(0.0)
+
+    docs["estonian"] += " The shtokavian dialect has no such rule."  # the corpus now holds the word
+    store = _index(corpus, docs, embedder, MemoryStore())
+    level = _answerer(embedder, store, relevance=RelevanceRule(unknown_word_penalty=0.0)).retriever
+    penalised = _answerer(embedder, store, relevance=RelevanceRule(unknown_word_min_chunks=3)).retriever
+    assert difference(asked) == pytest.approx(0.0)

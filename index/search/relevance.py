@@ -26,6 +26,7 @@ _CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![\w-])([^\W\d_][\w-]*)")
 # writes otherwise ("16th century"), not a name. ("François Ier" keeps its "Ier": part of the name.)
 _ORDINAL_NUMERAL = re.compile(r"[MDCLXVI]+(?:e|ème|eme)")
 _WORD = re.compile(r"[^\W\d_]+")
+_APOSTROPHES = frozenset("'’")
 
 
 @lru_cache(maxsize=50_000)
@@ -198,6 +199,27 @@ def passage_focus(question: str, passage: Passage, lexical: LexicalIndex) -> flo
         ),
         default=0.0,
     )
+
+
+def unknown_words(question: str, lexical: LexicalIndex) -> list[str]:
+    """The rare lower-case words of `question` (below everyday use in English and French) that the corpus holds
+    in no form: not as written, in a close spelling, translated, nor as the other language's form of them. A
+    question about what the corpus lacks asks with them ("chtokavien", "serbo-croate", "cubisme"), where its
+    names would be written with a capital (missing_names)."""
+    unknown: list[str] = []
+    for match in _WORD.finditer(question):
+        word = match.group(0)
+        if len(word) < 4 or word != word.lower() or question[match.end() : match.end() + 1] in _APOSTROPHES:
+            continue  # short, a name (missing_names), or elided ("quelqu'un", "aujourd'hui")
+        if is_common_word(word):
+            continue
+        folded = fold(word)
+        if folded in STOPWORDS or folded in unknown:
+            continue
+        if lexical.chunks_with(folded, None, translated=True).size or lexical.chunks_with_cognate(folded).size:
+            continue
+        unknown.append(folded)
+    return unknown
 
 
 def missing_names(question: str, lexical: LexicalIndex) -> list[str]:

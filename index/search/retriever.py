@@ -31,6 +31,7 @@ from index.search.relevance import (
     documents_naming,
     missing_names,
     passage_focus,
+    unknown_words,
     written_as_names,
 )
 from index.search.relevance import prepare as prepare_relevance
@@ -544,9 +545,17 @@ class Retriever:
         )
         if not scores:
             return _Decision(float("-inf"), grounded)
+        unknown = (
+            rule.unknown_word_penalty
+            if derived
+            and rule.unknown_word_penalty
+            and _holds_much_of(manifest, language, rule)
+            and unknown_words(question, snapshot.lexical)
+            else 0.0
+        )
         if not focused:
-            return _Decision(scores[0][0], grounded)
-        return _Decision(_focused(question, scores, snapshot.lexical, rule, named), grounded)
+            return _Decision(scores[0][0] - unknown, grounded)
+        return _Decision(_focused(question, scores, snapshot.lexical, rule, named) - unknown, grounded)
 
 
 def _best_first(
@@ -627,6 +636,12 @@ def _focused(
         shortfall = max(0.0, rule.focus_line - passage_focus(question, passage, lexical))
         best = max(best, score - rule.unfocused_penalty * shortfall - (withheld if shortfall else 0.0))
     return best
+
+
+def _holds_much_of(manifest: Manifest, language: str, rule: RelevanceRule) -> bool:
+    """Whether the index holds enough text in `language` for a word of a question in it to be missing there
+    only when what the question asks about is (RelevanceRule.unknown_word_penalty)."""
+    return bool(language) and manifest.chunks_by_language[language] >= rule.unknown_word_min_chunks
 
 
 def _bridge(bridge_weight: float, stem_by_language: bool) -> dict[str, frozenset[str]] | None:

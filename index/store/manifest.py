@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any, Protocol
 
 from index.errors import ModelMismatchError
@@ -71,6 +73,14 @@ class Manifest:
     def same_bar(self, language: str) -> float:
         """The derived bar for a passage in `language` asked about in `language` (0: none derived)."""
         return self.language_bars.get(language, self.same_language_bar)
+
+    @cached_property
+    def chunks_by_language(self) -> Counter[str]:
+        """How many chunks the index holds in each language (read once per manifest: a snapshot keeps its own)."""
+        counts: Counter[str] = Counter()
+        for info in self.docs.values():
+            counts[info.lang] += info.chunks
+        return counts
 
     @property
     def live_versions(self) -> frozenset[str]:
