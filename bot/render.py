@@ -205,6 +205,7 @@ def stats_message(stats: IndexStats) -> str:
         + (" (derived by this index)" if stats.bar_derived else "")
         + "".join(f", {bar:.2f} in {language.upper()}" for language, bar in stats.language_bars)
         + f", {stats.other_language_bar:.2f} across languages"
+        + "".join(f" ({bar:.2f} asked in {language.upper()})" for language, bar in stats.other_language_bars)
     )
 
 

@@ -110,6 +110,10 @@ def stats_text(stats: IndexStats) -> str:
             for language, bar in stats.language_bars
         ),
         f"relevance bar: {stats.other_language_bar:.2f} for passages in the other language",
+        *(
+            f"relevance bar: {bar:.2f} for passages in the other language asked about in {language.upper()}"
+            for language, bar in stats.other_language_bars
+        ),
     ]
     lines.extend(f"  - {d.title} ({d.date or 'no date'}, {d.chunks} chunks) [{d.doc_id}]" for d in stats.docs)
     return "\n".join(lines)

@@ -257,3 +257,5 @@ class IndexStats:
     other_language_bar: float = 0.0
     # A mixed corpus's bar of each language for passages asked about in it, where derived (else relevance_bar).
     language_bars: tuple[tuple[str, float], ...] = ()
+    # A mixed corpus's bar across languages for the questions of each language, where derived (else other_language_bar).
+    other_language_bars: tuple[tuple[str, float], ...] = ()

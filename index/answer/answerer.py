@@ -146,6 +146,10 @@ class QuestionAnswerer:
             language_bars=tuple(
                 (language, max(floor, bar)) for language, bar in sorted(manifest.language_bars.items())
             ),
+            other_language_bars=tuple(
+                (language, bar_across_languages(manifest, self.retriever.config.relevance, language))
+                for language in sorted(manifest.other_language_bars)
+            ),
         )
 
 

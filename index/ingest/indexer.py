@@ -251,6 +251,7 @@ class Indexer:
             same_language_bar=carried.same_language_bar if carried else 0.0,
             other_language_bar=carried.other_language_bar if carried else 0.0,
             language_bars=carried.language_bars if carried else {},
+            other_language_bars=carried.other_language_bars if carried else {},
             calibrated_docs=carried.calibrated_docs if carried else 0,
             calibration_version=carried.calibration_version if carried else 0,
             centring=centring.to_json() if centring else "",

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 # Raised when the rule the probes are scored with changes (what the names of a question must find in the
 # answering document, say): an index derived under another version derives its bar again.
-CALIBRATION_VERSION = 6  # 4: a bar per language; 5: names bridged (place_names.py); 6: by their texts' own stemming
+# 4: a bar per language; 5: names bridged (place_names.py); 6: by their texts' own stemming; 7: a bar across
+# languages per question language
+CALIBRATION_VERSION = 7
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ class Calibration:
     # The bar of each language whose probes alone were enough to derive one (a mixed corpus): passages in it
     # asked about in it face that one instead of `bar`.
     language_bars: dict[str, float]
+    # The bar across languages of each language whose probes alone were enough to derive one (a mixed corpus):
+    # its questions face that one on the other language's passages instead of `other_bar`.
+    other_language_bars: dict[str, float]
     probes: int
     present_decile: float
     absent_quantile: float
@@ -63,7 +68,7 @@ def derive_bar(
         if manifest.docs[doc_id].lang in ("en", "fr"):
             by_doc[doc_id] = group
     if len(by_doc) < 2:
-        return Calibration(0.0, 0.0, {}, 0, math.nan, math.nan, math.nan, time.perf_counter() - started)
+        return Calibration(0.0, 0.0, {}, {}, 0, math.nan, math.nan, math.nan, time.perf_counter() - started)
     rng = random.Random(len(by_doc))
     docs = sorted(by_doc)
     present: list[float] = []
@@ -92,6 +97,7 @@ def derive_bar(
         return max(floor, min(absent_quantile, present_share * present_decile))
 
     by_language: dict[str, float] = {}
+    other_by_language: dict[str, float] = {}
     if len(set(languages)) > 1:  # each language's own probes, where they are enough to derive from
         for language in sorted(set(languages)):
             own = [number for number, probed in enumerate(languages) if probed == language]
@@ -99,11 +105,15 @@ def derive_bar(
                 own_present = _quantile([present[number] for number in own], 0.1)
                 own_absent = _quantile([absent_same[number] for number in own], hidden_quantile)
                 by_language[language] = bar(own_absent, True, own_present)
+                across = [absent_other[number] for number in own]
+                finite = sum(math.isfinite(value) for value in across)
+                other_by_language[language] = bar(_quantile(across, hidden_quantile), finite >= max(5, probes // 10))
     finite_other = sum(math.isfinite(value) for value in absent_other)
     return Calibration(
         bar(same_quantile, len(absent_same) >= probes // 3),
         bar(other_quantile, finite_other >= max(5, probes // 10)),
         {language: value for language, value in by_language.items() if value},
+        {language: value for language, value in other_by_language.items() if value},
         len(present),
         present_decile,
         same_quantile,
@@ -135,17 +145,19 @@ def calibrate(retriever: Retriever, force: bool = False) -> Calibration | None:
         same_language_bar=calibration.bar,
         other_language_bar=calibration.other_bar,
         language_bars=calibration.language_bars,
+        other_language_bars=calibration.other_language_bars,
         calibrated_docs=documents,
         calibration_version=CALIBRATION_VERSION,
     )
     store.write_manifest(updated)
     retriever.adopt(updated)
     log.info(
-        "relevance bars: %.2f for passages in the question's language (%s), %.2f in the other one (%d probes, "
-        "present decile %.2f, absent quantiles %.2f / %.2f, %.1f s)",
+        "relevance bars: %.2f for passages in the question's language (%s), %.2f in the other one (%s; %d "
+        "probes, present decile %.2f, absent quantiles %.2f / %.2f, %.1f s)",
         calibration.bar,
         ", ".join(f"{language} {value:.2f}" for language, value in calibration.language_bars.items()) or "all",
         calibration.other_bar,
+        ", ".join(f"{language} {value:.2f}" for language, value in calibration.other_language_bars.items()) or "all",
         calibration.probes,
         calibration.present_decile,
         calibration.absent_quantile,

@@ -518,7 +518,9 @@ class Retriever:
         floor = rule.floor(manifest.centred)
         calibrated = derived and rule.calibrated
         same_extra = max(0.0, manifest.same_language_bar - floor) if calibrated else 0.0
-        other_extra = bar_across_languages(manifest, rule) - floor if calibrated and rule.other_language_bar else 0.0
+        other_extra = (
+            bar_across_languages(manifest, rule, language) - floor if calibrated and rule.other_language_bar else 0.0
+        )
         own_extra = max(0.0, manifest.same_bar(language) - floor) if calibrated and rule.bar_by_language else same_extra
 
         # A question that names nothing rare has no name to ground its answer in: passages in its language face
@@ -604,13 +606,15 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def bar_across_languages(manifest: Manifest, rule: RelevanceRule) -> float:
-    """The bar a passage in the other language than the question's faces: the one the index derived, else
-    (an index in one language, nothing to derive it from) `rule.underived_other_share` of the way from the
-    floor to the same-language bar."""
+def bar_across_languages(manifest: Manifest, rule: RelevanceRule, language: str = "") -> float:
+    """The bar a passage in the other language than the question's (`language`) faces: the one the index
+    derived for questions in that language where it could (a mixed corpus, with the rule's `bar_by_language`),
+    else the one it derived for both, else (an index in one language, nothing to derive it from)
+    `rule.underived_other_share` of the way from the floor to the same-language bar."""
     floor = rule.floor(manifest.centred)
-    if manifest.other_language_bar:
-        return max(floor, manifest.other_language_bar)
+    derived = manifest.other_language_bars.get(language, 0.0) if rule.bar_by_language else 0.0
+    if derived or manifest.other_language_bar:
+        return max(floor, derived or manifest.other_language_bar)
     return floor + rule.underived_other_share * max(0.0, manifest.same_language_bar - floor)
 
 

@@ -60,6 +60,9 @@ class Manifest:
     # The bar for a passage in the question's own language, by language, where the probes of that language
     # were enough to derive one of its own (a mixed corpus); `same_language_bar` (all probes) otherwise.
     language_bars: dict[str, float] = field(default_factory=dict)
+    # The bar for passages in the other language than a question's, of each language whose questions' probes were
+    # enough to derive one (a mixed corpus): a question in it faces that one there instead of `other_language_bar`.
+    other_language_bars: dict[str, float] = field(default_factory=dict)
     # The language means the stored vectors were centred with (index/centring.py, as JSON); "" for an
     # index whose vectors are the model's own.
     centring: str = ""
@@ -90,6 +93,7 @@ class Manifest:
         metadata: dict[str, Any] = {key: getattr(self, key) for key in _MANIFEST_KEYS}
         # Field by field rather than dataclasses.asdict, which deep-copies: 0.40 -> 0.05 s for 5,678 documents.
         metadata["language_bars"] = json.dumps(self.language_bars)
+        metadata["other_language_bars"] = json.dumps(self.other_language_bars)
         metadata["docs"] = _DOCUMENTS.dumps(self.docs)
         return metadata
 
@@ -112,9 +116,15 @@ class Manifest:
             calibrated_docs=int(metadata.get("calibrated_docs", 0)),
             calibration_version=int(metadata.get("calibration_version", 0)),
             centring=str(metadata.get("centring", "")),
-            language_bars={str(k): float(v) for k, v in json.loads(str(metadata.get("language_bars", "{}"))).items()},
+            language_bars=_bars(metadata.get("language_bars")),
+            other_language_bars=_bars(metadata.get("other_language_bars")),
             docs=docs,
         )
+
+
+def _bars(text: Any) -> dict[str, float]:
+    """Bars by language from the JSON object `to_metadata` writes (none in an index that predates them)."""
+    return {str(k): float(v) for k, v in json.loads(str(text or "{}")).items()}
 
 
 _DOCUMENT_FIELDS = tuple(f.name for f in fields(DocumentInfo))
