@@ -96,6 +96,11 @@ def derive_bar(
             return 0.0
         return max(floor, min(absent_quantile, present_share * present_decile))
 
+    def bar_across(scores: list[float]) -> float:
+        """The bar across languages from probes' scores on the other language's passages (when enough met one)."""
+        met = sum(math.isfinite(value) for value in scores)
+        return bar(_quantile(scores, hidden_quantile), met >= max(5, probes // 10))
+
     by_language: dict[str, float] = {}
     other_by_language: dict[str, float] = {}
     if len(set(languages)) > 1:  # each language's own probes, where they are enough to derive from
@@ -105,13 +110,10 @@ def derive_bar(
                 own_present = _quantile([present[number] for number in own], 0.1)
                 own_absent = _quantile([absent_same[number] for number in own], hidden_quantile)
                 by_language[language] = bar(own_absent, True, own_present)
-                across = [absent_other[number] for number in own]
-                finite = sum(math.isfinite(value) for value in across)
-                other_by_language[language] = bar(_quantile(across, hidden_quantile), finite >= max(5, probes // 10))
-    finite_other = sum(math.isfinite(value) for value in absent_other)
+                other_by_language[language] = bar_across([absent_other[number] for number in own])
     return Calibration(
         bar(same_quantile, len(absent_same) >= probes // 3),
-        bar(other_quantile, finite_other >= max(5, probes // 10)),
+        bar_across(absent_other),
         {language: value for language, value in by_language.items() if value},
         {language: value for language, value in other_by_language.items() if value},
         len(present),
